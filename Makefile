@@ -1,0 +1,34 @@
+# Thin wrapper over CMake presets: `make`, `make test`, `make bench`, `make dev`, `make fuzz`.
+JOBS ?= $(shell nproc)
+.PHONY: all build test test-all dev fuzz bench format format-check clean
+
+all build:
+	cmake --preset release >/dev/null
+	cmake --build build -j$(JOBS)
+
+test: build
+	cd build && ctest --output-on-failure -j$(JOBS) -LE slow
+
+test-all: build
+	cd build && ctest --output-on-failure -j$(JOBS)
+
+dev:
+	cmake --preset dev >/dev/null
+	cmake --build build-dev -j$(JOBS)
+	cd build-dev && ctest --output-on-failure -j$(JOBS) -LE 'slow|bench'
+
+fuzz:
+	cmake --preset fuzz >/dev/null
+	cmake --build build-fuzz -j$(JOBS)
+
+bench: build
+	python3 bench/bench.py --toonify build/toonify
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-dev build-fuzz

@@ -1,0 +1,83 @@
+/* Unit tests of src/core: the counting allocator, fault injection, statuses, CPU features. */
+#include "core/alloc.h"
+#include "core/cpu.h"
+#include "core/parallel.h"
+#include "test.h"
+#include "toonify/status.h"
+
+static void test_alloc_counts_and_peak(void)
+{
+    size_t base = toon_alloc_current();
+    toon_alloc_reset_peak();
+    void *a = toon_malloc(1000);
+    void *b = toon_malloc(5000);
+    CHECK(a && b);
+    CHECK(((uintptr_t)a & 63) == 0);
+    CHECK_INT(toon_alloc_current(), >=, base + 6000);
+    size_t peak = toon_alloc_peak();
+    toon_free(b);
+    CHECK_INT(toon_alloc_current(), <, base + 6000);
+    CHECK_EQ(toon_alloc_peak(), peak);
+    toon_free(a);
+    CHECK_EQ(toon_alloc_current(), base);
+    toon_free(NULL);
+}
+
+static void test_alloc_fault_injection(void)
+{
+    toon_alloc_fail_after(2);
+    void *a = toon_malloc(10);
+    void *b = toon_malloc(10);
+    void *c = toon_malloc(10);
+    toon_alloc_fail_after(0);
+    CHECK(a != NULL);
+    CHECK(b == NULL);
+    CHECK(c == NULL);
+    toon_free(a);
+    CHECK(toon_calloc(SIZE_MAX / 2, 4) == NULL);
+}
+
+static void test_status_maps(void)
+{
+    CHECK_EQ(toon_status_exit_code(TOON_STATUS_OK), 0);
+    CHECK_EQ(toon_status_http_code(TOON_STATUS_TOO_LARGE), 413);
+    CHECK_STR_CONTAINS(toon_status_str(TOON_STATUS_CORRUPT), "corrupt");
+    struct toon_err err;
+    CHECK_EQ(toon_err_set(&err, TOON_STATUS_IO, "x=%d", 5), TOON_STATUS_IO);
+    CHECK_STR_CONTAINS(err.msg, "x=5");
+}
+
+static void test_cpu_cap(void)
+{
+    unsigned det = toon_cpu_features_detected();
+    setenv("TOONIFY_ISA", "none", 1);
+    CHECK_EQ(toon_cpu_features(), 0);
+    setenv("TOONIFY_ISA", "avx2", 1);
+    CHECK_EQ(toon_cpu_features() & ~(unsigned)TOON_CPU_AVX2, 0);
+    unsetenv("TOONIFY_ISA");
+    CHECK_EQ(toon_cpu_features(), det);
+    if (det & TOON_CPU_AVX512) CHECK(det & TOON_CPU_AVX2);
+}
+
+static void add_one(void *ctx, int i)
+{
+    ((int *)ctx)[i] += i;
+}
+
+static void test_parallel_for_covers_all(void)
+{
+    int v[1000] = {0};
+    toon_threads_set(2);
+    toon_parallel_for(1000, add_one, v);
+    for (int i = 0; i < 1000; i++) CHECK_EQ(v[i], i);
+    CHECK_INT(toon_threads_default(), >=, 1);
+}
+
+static const struct test_case tests[] = {
+    {"alloc_counts_and_peak", test_alloc_counts_and_peak},
+    {"alloc_fault_injection", test_alloc_fault_injection},
+    {"status_maps", test_status_maps},
+    {"cpu_cap", test_cpu_cap},
+    {"parallel_for_covers_all", test_parallel_for_covers_all},
+};
+TEST_MAIN(tests)
