@@ -61,6 +61,57 @@ const char *toon_format_name(enum toon_format fmt);
 /* Sink for encoded bytes.  Returns TOON_STATUS_OK or an error that aborts the encode. */
 typedef enum toon_status (*toon_write_fn)(void *ctx, const void *data, size_t n_bytes);
 
+/* ---- models ------------------------------------------------------------------------------ */
+/* A loaded generator (TFLite or TF GraphDef file): immutable, shareable between threads. */
+struct toon_model;
+enum toon_status toon_model_load(const char *path, struct toon_model **out, struct toon_err *err);
+enum toon_status toon_model_load_memory(const uint8_t *data, size_t len, const char *name,
+                                        struct toon_model **out, struct toon_err *err);
+void toon_model_free(struct toon_model *m);
+const char *toon_model_name(const struct toon_model *m); /* file name */
+const char *
+toon_model_description(const struct toon_model *m); /* "tflite, fp16 weights, eps 0.0050011" */
+/* Heap bytes the loaded model holds (counted allocator). */
+size_t toon_model_bytes(const struct toon_model *m);
+
+/* ---- the generator ---------------------------------------------------------------------- */
+enum toon_precision { TOON_PRECISION_FP32, TOON_PRECISION_FAST };
+
+struct toon_generator_params {
+    enum toon_precision precision;
+    int band_rows;   /* output rows per streaming step; default 16 */
+    int whole_image; /* reference schedule: whole tensors, layer by layer (memory ~ area) */
+};
+struct toon_generator_params toon_generator_default_params(void);
+
+/* Input rows for the generator: rows [y0, y0+n) of the image, [n][w][3] float BGR in [-1, 1]
+ * (pixel / 127.5 - 1).  Output rows: the same layout, after the guided filter, not clipped. */
+typedef enum toon_status (*toon_gen_src_fn)(void *ctx, int y0, int n, float *rows,
+                                            struct toon_err *err);
+typedef enum toon_status (*toon_gen_sink_fn)(void *ctx, int y0, int n, const float *rows,
+                                             struct toon_err *err);
+
+/* Runs the generator over an h x w image (any size; rows are requested and delivered in
+ * order, each exactly once).  Uses the current thread count (toon_set_threads). */
+enum toon_status toon_generator_run(const struct toon_model *m,
+                                    const struct toon_generator_params *p, int h, int w,
+                                    toon_gen_src_fn src, void *src_ctx, toon_gen_sink_fn sink,
+                                    void *sink_ctx, struct toon_err *err);
+/* Heap bytes toon_generator_run will allocate at most for this size (exact upper bound). */
+size_t toon_generator_plan_bytes(const struct toon_model *m, const struct toon_generator_params *p,
+                                 int h, int w);
+/* Convenience: whole float images in and out ([h][w][3] each). */
+enum toon_status toon_generator_run_image(const struct toon_model *m,
+                                          const struct toon_generator_params *p, int h, int w,
+                                          const float *in, float *out, struct toon_err *err);
+
+/* ---- process-wide settings ---------------------------------------------------------------- */
+void toon_set_threads(int n); /* 0 = the CPUs this process may use */
+int toon_get_threads(void);
+/* One line per kernel choice, e.g. "conv3x3: onednn-f32 (brgconv:avx512_core)". */
+enum toon_status toon_describe_kernels(const struct toon_model *m, enum toon_precision prec,
+                                       char *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,220 @@
+/*
+ * Convolution dispatch and the portable reference kernel (see conv.h).
+ *
+ * toon_conv_choose() decides per layer: our direct kernel for few output channels where the
+ * CPU has AVX2 or AVX-512, oneDNN for everything else.  TOONIFY_KERNEL=ref forces the reference
+ * kernel everywhere (debugging, and the oracle in tests).
+ */
+#include "nn/conv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/cpu.h"
+#include "core/parallel.h"
+
+struct toon_conv {
+    struct toon_conv_shape s;
+    enum toon_kernel kind;
+    float *w; /* [cout][k][k][cin], for REF and DIRECT kernels */
+    float *b; /* [cout] */
+    struct toon_dnnl_conv *dnnl;
+};
+
+const char *toon_kernel_name(enum toon_kernel k)
+{
+    switch (k) {
+    case TOON_KERNEL_REF:
+        return "ref-c";
+    case TOON_KERNEL_DNNL_F32:
+        return "onednn-f32";
+    case TOON_KERNEL_DNNL_BF16:
+        return "onednn-bf16";
+    case TOON_KERNEL_DIRECT_AVX512:
+        return "direct-f32-avx512";
+    case TOON_KERNEL_DIRECT_AVX2:
+        return "direct-f32-avx2";
+    }
+    return "?";
+}
+
+void toon_conv_shape_init(struct toon_conv_shape *s, const struct toon_gen_conv *gc, int lrelu,
+                          int w_in, int rows_out)
+{
+    s->k = gc->k;
+    s->stride = gc->stride;
+    s->cin = gc->cin;
+    s->cout = gc->cout;
+    s->lrelu = lrelu;
+    s->w_in = w_in;
+    s->w_out = (w_in + gc->stride - 1) / gc->stride;
+    int pad_total = (s->w_out - 1) * gc->stride + gc->k - w_in;
+    if (pad_total < 0) pad_total = 0;
+    s->pad_l = pad_total / 2;
+    s->rows_out = rows_out;
+    s->rows_in = (rows_out - 1) * gc->stride + gc->k;
+}
+
+static int force_ref(void)
+{
+    const char *k = getenv("TOONIFY_KERNEL");
+    return k && strcmp(k, "ref") == 0;
+}
+
+enum toon_kernel toon_conv_choose(const struct toon_gen_conv *gc, int fast)
+{
+    if (force_ref()) return TOON_KERNEL_REF;
+    unsigned f = toon_cpu_features();
+    if (gc->cout == 3) {
+        if ((f & TOON_CPU_AVX512) && gc->cin % 16 == 0) return TOON_KERNEL_DIRECT_AVX512;
+        if ((f & TOON_CPU_AVX2) && gc->cin % 8 == 0) return TOON_KERNEL_DIRECT_AVX2;
+    }
+    if (fast && toon_dnnl_available(1)) return TOON_KERNEL_DNNL_BF16;
+    if (toon_dnnl_available(0)) return TOON_KERNEL_DNNL_F32;
+    return TOON_KERNEL_REF;
+}
+
+static int uses_own_weights(enum toon_kernel k)
+{
+    return k == TOON_KERNEL_REF || k == TOON_KERNEL_DIRECT_AVX512 || k == TOON_KERNEL_DIRECT_AVX2;
+}
+
+size_t toon_conv_plan_bytes(const struct toon_gen_conv *gc, int w_in, int rows_out,
+                            enum toon_kernel kind)
+{
+    struct toon_conv_shape s;
+    toon_conv_shape_init(&s, gc, 0, w_in, rows_out);
+    size_t ov = toon_alloc_overhead();
+    size_t n = sizeof(struct toon_conv) + ov;
+    if (uses_own_weights(kind))
+        return n + (size_t)gc->cout * gc->k * gc->k * gc->cin * sizeof(float) + ov +
+               (size_t)gc->cout * sizeof(float) + ov;
+    return n + toon_dnnl_conv_plan_bytes(&s, kind == TOON_KERNEL_DNNL_BF16);
+}
+
+enum toon_status toon_conv_new(const struct toon_gen_conv *gc, int lrelu, int w_in, int rows_out,
+                               enum toon_kernel kind, struct toon_conv **out, struct toon_err *err)
+{
+    enum toon_status st = TOON_STATUS_NO_MEMORY;
+    struct toon_conv *c = toon_calloc(1, sizeof *c);
+    if (!c) goto fail;
+    toon_conv_shape_init(&c->s, gc, lrelu, w_in, rows_out);
+    c->kind = kind;
+    if (uses_own_weights(kind)) {
+        size_t nw = (size_t)gc->cout * gc->k * gc->k * gc->cin;
+        c->w = toon_malloc(nw * sizeof(float));
+        c->b = toon_malloc((size_t)gc->cout * sizeof(float));
+        if (!c->w || !c->b) goto fail;
+        memcpy(c->w, gc->w, nw * sizeof(float));
+        memcpy(c->b, gc->b, (size_t)gc->cout * sizeof(float));
+    } else {
+        st = toon_dnnl_conv_new(&c->s, gc->w, gc->b, kind == TOON_KERNEL_DNNL_BF16, &c->dnnl, err);
+        if (st != TOON_STATUS_OK) goto fail;
+    }
+    *out = c;
+    return TOON_STATUS_OK;
+fail:
+    toon_conv_free(c);
+    if (st == TOON_STATUS_NO_MEMORY) toon_err_set(err, st, "out of memory preparing a convolution");
+    return st;
+}
+
+void toon_conv_free(struct toon_conv *c)
+{
+    if (!c) return;
+    toon_free(c->w);
+    toon_free(c->b);
+    toon_dnnl_conv_free(c->dnnl);
+    toon_free(c);
+}
+
+const struct toon_conv_shape *toon_conv_get_shape(const struct toon_conv *c)
+{
+    return &c->s;
+}
+
+enum toon_kernel toon_conv_kernel(const struct toon_conv *c)
+{
+    return c->kind;
+}
+
+/* Output columns [x0, x1) of one output row, reference kernel. */
+static void ref_row(const struct toon_conv_shape *s, const float *w, const float *b,
+                    const float *in, float *out, int r, int x0, int x1)
+{
+    size_t in_row = (size_t)s->w_in * s->cin;
+    float *o = out + (size_t)r * s->w_out * s->cout;
+    for (int x = x0; x < x1; x++) {
+        for (int oc = 0; oc < s->cout; oc++) {
+            float acc = b[oc];
+            for (int kh = 0; kh < s->k; kh++) {
+                const float *irow = in + (size_t)(r * s->stride + kh) * in_row;
+                for (int kw = 0; kw < s->k; kw++) {
+                    int ix = x * s->stride - s->pad_l + kw;
+                    if (ix < 0 || ix >= s->w_in) continue;
+                    const float *ip = irow + (size_t)ix * s->cin;
+                    const float *wp = w + (((size_t)oc * s->k + kh) * s->k + kw) * s->cin;
+                    for (int ic = 0; ic < s->cin; ic++) acc += ip[ic] * wp[ic];
+                }
+            }
+            o[(size_t)x * s->cout + oc] = s->lrelu && acc < 0 ? 0.2f * acc : acc;
+        }
+    }
+}
+
+/* Work items are (row, segment of SEG columns): fixed sizes, whatever the thread count. */
+enum { SEG = 128 };
+
+struct row_job {
+    const struct toon_conv_shape *s;
+    const float *w, *b, *in;
+    float *out;
+    enum toon_kernel kind;
+    int n_seg;
+};
+
+static void row_job_run(void *ctx, int i)
+{
+    struct row_job *j = ctx;
+    int r = i / j->n_seg, x0 = (i % j->n_seg) * SEG;
+    int x1 = x0 + SEG < j->s->w_out ? x0 + SEG : j->s->w_out;
+    switch (j->kind) {
+    case TOON_KERNEL_DIRECT_AVX512:
+        toon_conv_direct_f32__avx512(j->s, j->w, j->b, j->in, j->out, r, x0, x1);
+        break;
+    case TOON_KERNEL_DIRECT_AVX2:
+        toon_conv_direct_f32__avx2(j->s, j->w, j->b, j->in, j->out, r, x0, x1);
+        break;
+    default:
+        ref_row(j->s, j->w, j->b, j->in, j->out, r, x0, x1);
+        break;
+    }
+}
+
+static void run_rows(const struct toon_conv_shape *s, const float *w, const float *b,
+                     const float *in, float *out, enum toon_kernel kind)
+{
+    struct row_job j = {s, w, b, in, out, kind, (s->w_out + SEG - 1) / SEG};
+    toon_parallel_for(s->rows_out * j.n_seg, row_job_run, &j);
+}
+
+void toon_conv_ref(const struct toon_conv_shape *s, const float *w, const float *b, const float *in,
+                   float *out)
+{
+    run_rows(s, w, b, in, out, TOON_KERNEL_REF);
+}
+
+void toon_conv_run(struct toon_conv *c, const float *in, float *out)
+{
+    if (c->dnnl)
+        toon_dnnl_conv_run(c->dnnl, in, out);
+    else
+        run_rows(&c->s, c->w, c->b, in, out, c->kind);
+}
+
+const char *toon_conv_impl(const struct toon_conv *c)
+{
+    if (!c) return "";
+    return c->dnnl ? toon_dnnl_conv_impl(c->dnnl) : toon_kernel_name(c->kind);
+}

@@ -1,0 +1,83 @@
+/*
+ * Convolution layers of the generator, prepared for one image width and one band height.
+ *
+ * A `struct toon_conv` computes `rows_out` output rows at a time from a contiguous block of
+ * input rows that already includes any vertical padding (the executors feed explicit zero
+ * rows at the image edges, so no band ever needs vertical padding and one prepared kernel
+ * serves every band).  Horizontal padding follows TF `SAME`.  Bias and the optional leaky
+ * ReLU (slope 0.2) are fused.
+ *
+ * Kernels: a portable C reference (always available, the oracle for tests), oneDNN (fp32, or
+ * bf16 inputs with fp32 accumulation) for the wide layers, and our own AVX-512 / AVX2 kernel
+ * for the 7x7 conv with few output channels, where libraries vectorise over 3 output lanes
+ * (bench/KERNELS.md has the measurements).  A prepared conv always runs the same instruction
+ * sequence for every band, which is what makes streamed and whole-image results identical.
+ */
+#ifndef TOON_NN_CONV_H
+#define TOON_NN_CONV_H
+
+#include <stddef.h>
+
+#include "formats/genweights.h"
+#include "toonify/status.h"
+
+enum toon_kernel {
+    TOON_KERNEL_REF,           /* portable C */
+    TOON_KERNEL_DNNL_F32,      /* oneDNN, fp32 */
+    TOON_KERNEL_DNNL_BF16,     /* oneDNN, bf16 inputs and weights, fp32 accumulation */
+    TOON_KERNEL_DIRECT_AVX512, /* ours: vectorised over input channels (few outputs) */
+    TOON_KERNEL_DIRECT_AVX2,
+};
+const char *toon_kernel_name(enum toon_kernel k);
+
+struct toon_conv_shape {
+    int k, stride, cin, cout, lrelu;
+    int w_in, w_out;       /* columns */
+    int pad_l;             /* left padding (TF SAME); right padding is implied */
+    int rows_out, rows_in; /* rows per call: rows_in = (rows_out - 1) * stride + k */
+};
+void toon_conv_shape_init(struct toon_conv_shape *s, const struct toon_gen_conv *gc, int lrelu,
+                          int w_in, int rows_out);
+
+struct toon_conv;
+enum toon_status toon_conv_new(const struct toon_gen_conv *gc, int lrelu, int w_in, int rows_out,
+                               enum toon_kernel kind, struct toon_conv **out, struct toon_err *err);
+void toon_conv_free(struct toon_conv *c);
+const struct toon_conv_shape *toon_conv_get_shape(const struct toon_conv *c);
+enum toon_kernel toon_conv_kernel(const struct toon_conv *c);
+/* The implementation actually running: oneDNN's name for it, or our kernel's name. */
+const char *toon_conv_impl(const struct toon_conv *c);
+/* Heap bytes toon_conv_new allocates for this kernel and shape (weights, scratch, staging). */
+size_t toon_conv_plan_bytes(const struct toon_gen_conv *gc, int w_in, int rows_out,
+                            enum toon_kernel kind);
+
+/* in: [rows_in][w_in][cin], out: [rows_out][w_out][cout].  Uses the current thread count. */
+void toon_conv_run(struct toon_conv *c, const float *in, float *out);
+
+/* The reference kernel on its own (tests): same contract, weights OHWI as in genweights.h. */
+void toon_conv_ref(const struct toon_conv_shape *s, const float *w, const float *b, const float *in,
+                   float *out);
+
+/* Our direct kernels for cout == 3 (the last layer): w is OHWI [3][k][k][cin], cin a multiple
+ * of the vector width.  They compute output columns [x0, x1) of output row `row`.  Every pixel
+ * sums its taps in the same order whichever code path (interior or edge) handles it, so the
+ * result does not depend on how columns are split between threads. */
+void toon_conv_direct_f32__avx512(const struct toon_conv_shape *s, const float *w, const float *b,
+                                  const float *in, float *out, int row, int x0, int x1);
+void toon_conv_direct_f32__avx2(const struct toon_conv_shape *s, const float *w, const float *b,
+                                const float *in, float *out, int row, int x0, int x1);
+
+/* Which kernel toonify picks for a layer on this CPU (after the TOONIFY_ISA cap). */
+enum toon_kernel toon_conv_choose(const struct toon_gen_conv *gc, int fast);
+
+/* oneDNN glue (conv_dnnl.c). */
+struct toon_dnnl_conv;
+enum toon_status toon_dnnl_conv_new(const struct toon_conv_shape *s, const float *w, const float *b,
+                                    int bf16, struct toon_dnnl_conv **out, struct toon_err *err);
+void toon_dnnl_conv_run(struct toon_dnnl_conv *d, const float *in, float *out);
+void toon_dnnl_conv_free(struct toon_dnnl_conv *d);
+size_t toon_dnnl_conv_plan_bytes(const struct toon_conv_shape *s, int bf16);
+const char *toon_dnnl_conv_impl(const struct toon_dnnl_conv *d);
+int toon_dnnl_available(int bf16);
+
+#endif

@@ -1,0 +1,133 @@
+/* Every optimised convolution kernel against the reference kernel, on random shapes. */
+#include <stdint.h>
+
+#include "core/alloc.h"
+#include "core/cpu.h"
+#include "nn/conv.h"
+#include "test.h"
+
+static uint32_t g_seed = 1;
+static float frand(void)
+{
+    g_seed = g_seed * 1664525u + 1013904223u;
+    return (float)(g_seed >> 8) / (float)(1u << 24) - 0.5f;
+}
+
+static void check_kernel(enum toon_kernel kind, int k, int stride, int cin, int cout, int w_in,
+                         int rows_out, int lrelu, double tol)
+{
+    struct toon_gen_conv gc = {k, stride, cin, cout, NULL, NULL};
+    size_t nw = (size_t)cout * k * k * cin;
+    gc.w = malloc(nw * sizeof(float));
+    gc.b = malloc((size_t)cout * sizeof(float));
+    for (size_t i = 0; i < nw; i++) gc.w[i] = frand() * 0.2f;
+    for (int i = 0; i < cout; i++) gc.b[i] = frand();
+    struct toon_conv_shape s;
+    toon_conv_shape_init(&s, &gc, lrelu, w_in, rows_out);
+    size_t n_in = (size_t)s.rows_in * w_in * cin, n_out = (size_t)rows_out * s.w_out * cout;
+    float *in = malloc(n_in * sizeof(float)), *ref = malloc(n_out * sizeof(float));
+    float *got = malloc(n_out * sizeof(float));
+    for (size_t i = 0; i < n_in; i++) in[i] = frand() * 2;
+    toon_conv_ref(&s, gc.w, gc.b, in, ref);
+    struct toon_conv *c = NULL;
+    struct toon_err err;
+    size_t base = toon_alloc_current();
+    toon_alloc_reset_peak();
+    CHECK_OK(toon_conv_new(&gc, lrelu, w_in, rows_out, kind, &c, &err));
+    size_t used = toon_alloc_peak() - base, plan = toon_conv_plan_bytes(&gc, w_in, rows_out, kind);
+    toon_conv_run(c, in, got);
+    toon_conv_free(c);
+    double maxd = 0;
+    for (size_t i = 0; i < n_out; i++) {
+        double d = fabs((double)got[i] - ref[i]) / (1.0 + fabs((double)ref[i]));
+        if (d > maxd) maxd = d;
+    }
+    if (maxd > tol)
+        fprintf(stderr, "  %s k%d s%d %d->%d w%d rows%d: max rel diff %.3g\n",
+                toon_kernel_name(kind), k, stride, cin, cout, w_in, rows_out, maxd);
+    CHECK_INT(maxd <= tol, ==, 1);
+    CHECK_INT(used, <=, plan);
+    free(gc.w);
+    free(gc.b);
+    free(in);
+    free(ref);
+    free(got);
+}
+
+static void random_shapes(enum toon_kernel kind, int direct, double tol)
+{
+    static const int chans[] = {3, 16, 32, 64, 128};
+    for (int t = 0; t < 12; t++) {
+        g_seed = 1000u + (uint32_t)t * 77u;
+        int k = direct ? 7 : (t % 3 == 0 ? 7 : 3);
+        int stride = !direct && k == 3 && t % 2 ? 2 : 1;
+        int cin = direct ? 16 * (1 + t % 4) : chans[t % 5];
+        int cout = direct ? 3 : chans[(t + 2) % 5];
+        int w_in = 1 + (t * 37) % 61;
+        int rows = 1 + t % 5;
+        check_kernel(kind, k, stride, cin, cout, w_in, rows, t % 2, tol);
+    }
+}
+
+static void test_onednn_f32_vs_ref(void)
+{
+    CHECK(toon_dnnl_available(0));
+    random_shapes(TOON_KERNEL_DNNL_F32, 0, 1e-5);
+}
+
+static void test_onednn_bf16_vs_ref(void)
+{
+    if (!toon_dnnl_available(1)) {
+        fprintf(stderr,
+                "  this CPU has no AVX512-BF16: the fast path falls back (checked below)\n");
+        CHECK(toon_conv_choose(&(struct toon_gen_conv){3, 1, 64, 64, NULL, NULL}, 1) !=
+              TOON_KERNEL_DNNL_BF16);
+        return;
+    }
+    /* bf16 inputs and weights keep 8 significant bits: relative error about 2^-8 per term. */
+    random_shapes(TOON_KERNEL_DNNL_BF16, 0, 3e-2);
+}
+
+static void test_direct_avx512_vs_ref(void)
+{
+    if (!(toon_cpu_features() & TOON_CPU_AVX512)) {
+        fprintf(stderr, "  no AVX-512 on this CPU: kernel not selectable, not run\n");
+        CHECK(toon_conv_choose(&(struct toon_gen_conv){7, 1, 32, 3, NULL, NULL}, 0) !=
+              TOON_KERNEL_DIRECT_AVX512);
+        return;
+    }
+    random_shapes(TOON_KERNEL_DIRECT_AVX512, 1, 1e-5);
+}
+
+static void test_direct_avx2_vs_ref(void)
+{
+    if (!(toon_cpu_features() & TOON_CPU_AVX2)) {
+        fprintf(stderr, "  no AVX2 on this CPU: kernel not selectable, not run\n");
+        return;
+    }
+    random_shapes(TOON_KERNEL_DIRECT_AVX2, 1, 1e-5);
+}
+
+static void test_choice_follows_isa_cap(void)
+{
+    struct toon_gen_conv last = {7, 1, 32, 3, NULL, NULL}, mid = {3, 1, 128, 128, NULL, NULL};
+    unsigned det = toon_cpu_features_detected();
+    setenv("TOONIFY_ISA", "avx2", 1);
+    if (det & TOON_CPU_AVX2) CHECK_EQ(toon_conv_choose(&last, 0), TOON_KERNEL_DIRECT_AVX2);
+    CHECK(toon_conv_choose(&mid, 1) != TOON_KERNEL_DNNL_BF16);
+    setenv("TOONIFY_KERNEL", "ref", 1);
+    CHECK_EQ(toon_conv_choose(&mid, 0), TOON_KERNEL_REF);
+    unsetenv("TOONIFY_KERNEL");
+    unsetenv("TOONIFY_ISA");
+    if (det & TOON_CPU_AVX512) CHECK_EQ(toon_conv_choose(&last, 0), TOON_KERNEL_DIRECT_AVX512);
+    CHECK_EQ(toon_conv_choose(&mid, 0), TOON_KERNEL_DNNL_F32);
+}
+
+static const struct test_case tests[] = {
+    {"onednn_f32_vs_ref", test_onednn_f32_vs_ref},
+    {"onednn_bf16_vs_ref", test_onednn_bf16_vs_ref},
+    {"direct_avx512_vs_ref", test_direct_avx512_vs_ref},
+    {"direct_avx2_vs_ref", test_direct_avx2_vs_ref},
+    {"choice_follows_isa_cap", test_choice_follows_isa_cap},
+};
+TEST_MAIN(tests)
