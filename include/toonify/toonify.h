@@ -105,6 +105,44 @@ enum toon_status toon_generator_run_image(const struct toon_model *m,
                                           const struct toon_generator_params *p, int h, int w,
                                           const float *in, float *out, struct toon_err *err);
 
+/* ---- conversion: bytes of a photo in, bytes of a cartoon out ------------------------------ */
+struct toon_convert_params {
+    int size;       /* longest side of the output in pixels; 0 keeps the input's size */
+    float strength; /* 0..1: blend of cartoon and photo, 1 = pure cartoon */
+    enum toon_format format;
+    int quality; /* JPEG/WebP quality 1..100, 0 = the codec's default */
+    struct toon_generator_params gen;
+    struct toon_decode_limits limits;
+    /* Called with the fraction done (0..1), from the converting thread. */
+    void (*progress)(void *ctx, double fraction);
+    void *progress_ctx;
+    /* Polled while converting; nonzero stops with TOON_STATUS_CANCELLED. */
+    const volatile int *cancel;
+};
+struct toon_convert_params toon_convert_default_params(void); /* 1024 px, 0.7, PNG */
+
+struct toon_convert_report {
+    int in_w, in_h; /* as displayed (after EXIF orientation) */
+    int out_w, out_h;
+    size_t planned_bytes; /* heap bytes planned for the conversion */
+    size_t used_bytes;    /* the counting allocator's peak during it */
+    double seconds_total, seconds_decode, seconds_network, seconds_encode;
+};
+
+/* Reads the header only. */
+enum toon_status toon_probe(const uint8_t *data, size_t len, struct toon_image_info *info,
+                            struct toon_err *err);
+/* The output size and the heap bytes toon_convert will need for an image of this header. */
+enum toon_status toon_convert_plan(const struct toon_model *m, const struct toon_image_info *info,
+                                   const struct toon_convert_params *p, int *out_w, int *out_h,
+                                   size_t *bytes, struct toon_err *err);
+/* Decodes, cartoonises and encodes, streaming rows end to end; the encoded bytes go to sink.
+ * report may be NULL. */
+enum toon_status toon_convert(const struct toon_model *m, const uint8_t *data, size_t len,
+                              const struct toon_convert_params *p, toon_write_fn sink,
+                              void *sink_ctx, struct toon_convert_report *report,
+                              struct toon_err *err);
+
 /* ---- process-wide settings ---------------------------------------------------------------- */
 void toon_set_threads(int n); /* 0 = the CPUs this process may use */
 int toon_get_threads(void);

@@ -367,7 +367,7 @@ static enum toon_status schedule(struct toon_genx *g, toon_gen_sink_fn sink, voi
             if (st != TOON_STATUS_OK) return st;
         }
     }
-    int band = g->p.band_rows > 0 ? g->p.band_rows : 16;
+    int band = g->p.band_rows;
     for (int y = 0; y < g->h; y += band) {
         int y1 = y + band < g->h ? y + band : g->h;
         enum toon_status st = produce(g, NODE_OUT, y1);
@@ -390,6 +390,7 @@ static void init(struct toon_genx *g, const struct toon_gen_weights *gw, int h, 
     memset(g, 0, sizeof *g);
     g->gw = gw;
     g->p = *p;
+    if (g->p.band_rows <= 0) g->p.band_rows = 16;
     g->h = h;
     g->w = w;
     g->hp = (h + 3) / 4 * 4;
@@ -539,4 +540,23 @@ enum toon_kernel toon_genx_kernel(const struct toon_genx *g, int layer)
 const char *toon_genx_kernel_impl(const struct toon_genx *g, int layer)
 {
     return toon_conv_impl(layer_conv(g, layer));
+}
+
+int toon_genx_input_lag(const struct toon_genx *g)
+{
+    /* The input ring holds every row read and not yet forgotten, and the rows of one output
+     * band are returned after the band is complete: ring size plus band bounds the lag. */
+    return g->nodes[NODE_IN].cap + g->p.band_rows;
+}
+
+int toon_genx_plan_input_lag(const struct toon_gen_weights *gw, int h, int w,
+                             const struct toon_genx_params *p)
+{
+    struct toon_genx *g = toon_malloc(sizeof *g);
+    if (!g) return 0;
+    init(g, gw, h, w, p);
+    plan_windows(g);
+    int lag = toon_genx_input_lag(g);
+    toon_free(g);
+    return lag;
 }

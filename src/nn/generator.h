@@ -36,6 +36,10 @@ size_t toon_genx_plan_bytes(const struct toon_gen_weights *gw, int h, int w,
 enum toon_status toon_genx_run(struct toon_genx *g, toon_gen_src_fn src, void *src_ctx,
                                toon_gen_sink_fn sink, void *sink_ctx, struct toon_err *err);
 void toon_genx_free(struct toon_genx *g);
+/* How many input rows the generator may have read beyond the output row it returns. */
+int toon_genx_input_lag(const struct toon_genx *g);
+int toon_genx_plan_input_lag(const struct toon_gen_weights *gw, int h, int w,
+                             const struct toon_genx_params *p);
 /* The kernel chosen for conv layer i (0..17) of this executor. */
 enum toon_kernel toon_genx_kernel(const struct toon_genx *g, int layer);
 const char *toon_genx_kernel_impl(const struct toon_genx *g, int layer);

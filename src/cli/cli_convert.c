@@ -1,0 +1,426 @@
+/*
+ * `toonify [options] INPUT... -o OUTPUT`: convert photos to cartoons.
+ *
+ * Memory is decided before work starts: the plan (the process as it stands after loading
+ * the model, plus everything the conversion will allocate) is compared with --max-memory,
+ * and a conversion that would not fit is refused with the figures and the largest size that
+ * would fit.  Outputs are written to a temporary file and renamed when complete, so a failed
+ * conversion never leaves a truncated image behind.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+/* Memory the process holds beyond what the plan counts: the code and data of the libraries
+ * (oneDNN's generated kernels above all), thread stacks, the codec libraries' small tables.
+ * Measured on the bench cases: 3-6 MB; the plan keeps the upper figure. */
+#define LIBRARY_MARGIN ((size_t)6 << 20)
+
+static const char usage[] =
+    "usage: toonify [options] INPUT... -o OUTPUT\n"
+    "       toonify info [--model PATH]\n"
+    "\n"
+    "Turns photos of people into cartoons.  INPUT and OUTPUT may be '-' (stdin/stdout).\n"
+    "With several inputs, OUTPUT is a directory.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output PATH      output file or directory (required)\n"
+    "  -s, --size N           longest side of the output in pixels (default 1024; 0 = as input)\n"
+    "      --strength F       0..1, blend of cartoon and photo; 1 = pure cartoon (default 0.7)\n"
+    "  -f, --format FMT       png, jpg or webp (default: from OUTPUT's extension, else png)\n"
+    "  -q, --quality N        JPEG/WebP quality 1..100 (default 92 / 90)\n"
+    "  -m, --model PATH       generator model file or directory (default: $TOONIFY_MODEL_DIR,\n"
+    "                         ./models, the models beside the program)\n"
+    "  -t, --threads N        threads (default: the CPUs this process may use)\n"
+    "      --precision P      fp32 (exact, default) or fast (bf16 where the CPU has it)\n"
+    "      --max-memory SIZE  refuse a conversion whose planned peak exceeds SIZE (e.g. 64M)\n"
+    "      --band N           output rows per streaming step (default 16)\n"
+    "      --whole-image      run the network on whole tensors (reference; memory ~ area)\n"
+    "  -v, --verbose          print sizes, planned and measured memory, timings\n"
+    "      --no-progress      no progress bar (it is shown only when stderr is a terminal)\n"
+    "  -h, --help             this text\n"
+    "      --version          the version\n"
+    "\n"
+    "exit codes: 0 ok, 2 bad arguments, 3 file not found or unreadable, 4 corrupt or\n"
+    "unsupported image, 5 over the memory limit or too large, 6 out of memory, 7 bad model,\n"
+    "9 internal error.  With several inputs, the first failure's code (the others still run).\n";
+
+struct opts {
+    const char *output, *model, *format;
+    struct toon_convert_params cp;
+    size_t max_memory;
+    int threads, verbose, progress;
+};
+
+static const char *ext_of(const char *path)
+{
+    const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+    return dot && (!slash || dot > slash) ? dot + 1 : "";
+}
+
+static const char *format_ext(enum toon_format f)
+{
+    return f == TOON_FORMAT_JPEG ? "jpg" : f == TOON_FORMAT_WEBP ? "webp" : "png";
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Reads a whole file (or stdin) into memory: compressed images are small next to the pixels. */
+static enum toon_status read_input(const char *path, uint8_t **data, size_t *len,
+                                   struct toon_err *err)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) return toon_err_set(err, TOON_STATUS_NOT_FOUND, "%s", strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf = malloc(cap);
+    for (;;) {
+        if (!buf) break;
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) break;
+        if (n == cap) {
+            if (cap >= ((size_t)1 << 30)) {
+                free(buf);
+                if (f != stdin) fclose(f);
+                return toon_err_set(err, TOON_STATUS_TOO_LARGE, "file is larger than 1 GiB");
+            }
+            uint8_t *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    int bad = ferror(f);
+    if (f != stdin) fclose(f);
+    if (!buf) return toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory reading the file");
+    if (bad) {
+        free(buf);
+        return toon_err_set(err, TOON_STATUS_IO, "read error");
+    }
+    *data = buf;
+    *len = n;
+    return TOON_STATUS_OK;
+}
+
+static enum toon_status write_stream(void *ctx, const void *data, size_t n)
+{
+    return fwrite(data, 1, n, (FILE *)ctx) == n ? TOON_STATUS_OK : TOON_STATUS_IO;
+}
+
+struct progress {
+    const char *name;
+    int last;
+};
+
+static void show_progress(void *ctx, double f)
+{
+    struct progress *p = ctx;
+    int pct = (int)(f * 100);
+    if (pct == p->last) return;
+    p->last = pct;
+    char bar[31];
+    int fill = (int)(f * 30);
+    for (int i = 0; i < 30; i++) bar[i] = i < fill ? '=' : ' ';
+    bar[30] = 0;
+    fprintf(stderr, "\r%-24.24s [%s] %3d%%", p->name, bar, pct);
+    if (pct >= 100) fprintf(stderr, "\n");
+}
+
+/* The largest output size (longest side) whose plan fits the budget, or 0. */
+static int largest_fitting(const struct toon_model *m, const struct toon_image_info *info,
+                           const struct toon_convert_params *cp, size_t fixed, size_t budget)
+{
+    int lo = 0, hi = cp->size > 0 ? cp->size : (info->w > info->h ? info->w : info->h);
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        struct toon_convert_params p = *cp;
+        p.size = mid;
+        int ow, oh;
+        size_t need;
+        if (toon_convert_plan(m, info, &p, &ow, &oh, &need, NULL) == TOON_STATUS_OK &&
+            fixed + need <= budget)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+static enum toon_status convert_one(const struct toon_model *m, const struct opts *o,
+                                    const char *in, const char *out, struct toon_err *err)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    char tmp[4400] = "";
+    FILE *f = NULL;
+    char b1[32], b2[32];
+    enum toon_status st = read_input(in, &data, &len, err);
+    if (st != TOON_STATUS_OK) return st;
+
+    struct toon_image_info info;
+    st = toon_probe(data, len, &info, err);
+    if (st != TOON_STATUS_OK) goto done;
+    struct toon_convert_params cp = o->cp;
+    int ow, oh;
+    size_t need;
+    st = toon_convert_plan(m, &info, &cp, &ow, &oh, &need, err);
+    if (st != TOON_STATUS_OK) goto done;
+    size_t fixed = toon_cli_peak_rss() + LIBRARY_MARGIN, planned = fixed + need;
+    if (o->verbose)
+        fprintf(stderr, "toonify: %s: %dx%d -> %dx%d %s, planned peak %s\n", in, info.w, info.h, ow,
+                oh, format_ext(cp.format), toon_cli_mb(planned, b1, sizeof b1));
+    if (o->max_memory && planned > o->max_memory) {
+        int fit = largest_fitting(m, &info, &cp, fixed, o->max_memory);
+        st = toon_err_set(
+            err, TOON_STATUS_OVER_BUDGET, "at %d px this image needs %s, the limit is %s; %s",
+            ow > oh ? ow : oh, toon_cli_mb(planned, b1, sizeof b1),
+            toon_cli_mb(o->max_memory, b2, sizeof b2), fit > 0 ? "" : "no output size fits");
+        if (fit > 0) {
+            size_t n = strlen(err->msg);
+            snprintf(err->msg + n, sizeof err->msg - n, "--size %d would fit", fit);
+        }
+        goto done;
+    }
+
+    if (strcmp(out, "-") == 0) {
+        f = stdout;
+    } else {
+        snprintf(tmp, sizeof tmp, "%.4200s.part-%d", out, (int)getpid());
+        f = fopen(tmp, "wb");
+        if (!f) {
+            st = toon_err_set(err, TOON_STATUS_IO, "cannot write %s: %s", tmp, strerror(errno));
+            tmp[0] = 0;
+            goto done;
+        }
+    }
+    struct progress pr = {in, -1};
+    if (o->progress) {
+        cp.progress = show_progress;
+        cp.progress_ctx = &pr;
+    }
+    struct toon_convert_report rep;
+    st = toon_convert(m, data, len, &cp, write_stream, f, &rep, err);
+    if (f == stdout) {
+        if (fflush(stdout) != 0 && st == TOON_STATUS_OK)
+            st = toon_err_set(err, TOON_STATUS_IO, "cannot write to stdout");
+    } else if (fclose(f) != 0 && st == TOON_STATUS_OK) {
+        st = toon_err_set(err, TOON_STATUS_IO, "cannot write %s: %s", out, strerror(errno));
+    }
+    f = NULL;
+    if (st == TOON_STATUS_OK && tmp[0]) {
+        if (rename(tmp, out) != 0) {
+            st = toon_err_set(err, TOON_STATUS_IO, "cannot rename %s to %s: %s", tmp, out,
+                              strerror(errno));
+        } else {
+            tmp[0] = 0;
+        }
+    }
+    if (st == TOON_STATUS_OK && o->verbose) {
+        fprintf(stderr, "memory: planned=%zu measured=%zu\n", planned, toon_cli_peak_rss());
+        fprintf(stderr, "time: total=%.3f decode=%.3f network=%.3f encode=%.3f\n",
+                rep.seconds_total, rep.seconds_decode, rep.seconds_network, rep.seconds_encode);
+    }
+done:
+    if (tmp[0]) remove(tmp);
+    free(data);
+    return st;
+}
+
+static int bad_value(const char *opt, const char *val)
+{
+    fprintf(stderr, "toonify: invalid value '%s' for --%s\n", val, opt);
+    return 2;
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || v < lo || v > hi) return 0;
+    *out = (int)v;
+    return 1;
+}
+
+int toon_cli_convert(int argc, char **argv)
+{
+    struct opts o;
+    memset(&o, 0, sizeof o);
+    o.cp = toon_convert_default_params();
+    o.progress = isatty(2);
+    enum {
+        OPT_STRENGTH = 256,
+        OPT_PRECISION,
+        OPT_MAXMEM,
+        OPT_BAND,
+        OPT_WHOLE,
+        OPT_NOPROGRESS,
+        OPT_VERSION
+    };
+    static const struct option longopts[] = {
+        {"output", required_argument, 0, 'o'},
+        {"size", required_argument, 0, 's'},
+        {"strength", required_argument, 0, OPT_STRENGTH},
+        {"format", required_argument, 0, 'f'},
+        {"quality", required_argument, 0, 'q'},
+        {"model", required_argument, 0, 'm'},
+        {"threads", required_argument, 0, 't'},
+        {"precision", required_argument, 0, OPT_PRECISION},
+        {"max-memory", required_argument, 0, OPT_MAXMEM},
+        {"band", required_argument, 0, OPT_BAND},
+        {"whole-image", no_argument, 0, OPT_WHOLE},
+        {"verbose", no_argument, 0, 'v'},
+        {"no-progress", no_argument, 0, OPT_NOPROGRESS},
+        {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, OPT_VERSION},
+        {0, 0, 0, 0},
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:s:f:q:m:t:vh", longopts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'o':
+            o.output = optarg;
+            break;
+        case 's':
+            if (!parse_int(optarg, 0, 65536, &o.cp.size)) return bad_value("size", optarg);
+            break;
+        case OPT_STRENGTH:
+            o.cp.strength = strtof(optarg, &end);
+            if (end == optarg || *end || !(o.cp.strength >= 0 && o.cp.strength <= 1))
+                return bad_value("strength (0..1)", optarg);
+            break;
+        case 'f':
+            o.format = optarg;
+            break;
+        case 'q':
+            if (!parse_int(optarg, 1, 100, &o.cp.quality)) return bad_value("quality", optarg);
+            break;
+        case 'm':
+            o.model = optarg;
+            break;
+        case 't':
+            if (!parse_int(optarg, 1, 1024, &o.threads)) return bad_value("threads", optarg);
+            break;
+        case OPT_PRECISION:
+            if (strcmp(optarg, "fp32") == 0)
+                o.cp.gen.precision = TOON_PRECISION_FP32;
+            else if (strcmp(optarg, "fast") == 0)
+                o.cp.gen.precision = TOON_PRECISION_FAST;
+            else
+                return bad_value("precision (fp32 or fast)", optarg);
+            break;
+        case OPT_MAXMEM:
+            if (!(o.max_memory = toon_cli_parse_bytes(optarg)))
+                return bad_value("max-memory", optarg);
+            break;
+        case OPT_BAND:
+            if (!parse_int(optarg, 1, 4096, &o.cp.gen.band_rows)) return bad_value("band", optarg);
+            break;
+        case OPT_WHOLE:
+            o.cp.gen.whole_image = 1;
+            break;
+        case 'v':
+            o.verbose = 1;
+            break;
+        case OPT_NOPROGRESS:
+            o.progress = 0;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return 0;
+        case OPT_VERSION:
+            printf("toonify %s\n", TOONIFY_VERSION);
+            return 0;
+        default:
+            fputs(usage, stderr);
+            return 2;
+        }
+    }
+    int n_in = argc - optind;
+    char **inputs = argv + optind;
+    if (n_in < 1 || !o.output) {
+        fprintf(stderr, "toonify: %s\n%s", n_in < 1 ? "no input given" : "no output given (-o)",
+                usage);
+        return 2;
+    }
+    int to_dir = n_in > 1 || is_dir(o.output) || o.output[strlen(o.output) - 1] == '/';
+    if (to_dir && strcmp(o.output, "-") == 0) {
+        fprintf(stderr, "toonify: several inputs need an output directory, not '-'\n");
+        return 2;
+    }
+    if (to_dir && !is_dir(o.output) && mkdir(o.output, 0777) != 0) {
+        fprintf(stderr, "toonify: cannot create directory %s: %s\n", o.output, strerror(errno));
+        return 3;
+    }
+    const char *fmt_name = o.format ? o.format : (!to_dir ? ext_of(o.output) : "");
+    o.cp.format = *fmt_name ? toon_format_from_name(fmt_name) : TOON_FORMAT_PNG;
+    if (o.cp.format == TOON_FORMAT_UNKNOWN) {
+        if (o.format) {
+            fprintf(stderr, "toonify: unknown format '%s' (png, jpg or webp)\n", o.format);
+            return 2;
+        }
+        o.cp.format = TOON_FORMAT_PNG;
+    }
+    if (strcmp(o.output, "-") == 0 && isatty(1)) {
+        fprintf(stderr, "toonify: not writing an image to a terminal\n");
+        return 2;
+    }
+
+    toon_cli_log_to_stderr(o.verbose);
+    toon_set_threads(o.threads);
+    char path[4096], tried[2048];
+    if (!toon_cli_find_model(o.model, path, sizeof path, tried, sizeof tried)) {
+        fprintf(stderr,
+                "toonify: no generator model found (looked in: %s).\n"
+                "Run tools/setup.sh, pass --model PATH, or set TOONIFY_MODEL_DIR.\n",
+                tried);
+        return 7;
+    }
+    struct toon_model *m = NULL;
+    struct toon_err err;
+    enum toon_status st = toon_model_load(path, &m, &err);
+    if (st != TOON_STATUS_OK) {
+        fprintf(stderr, "toonify: %s\n", err.msg);
+        return toon_status_exit_code(st);
+    }
+    if (o.verbose)
+        fprintf(stderr, "toonify: model %s (%s), %d threads, %s\n", path, toon_model_description(m),
+                toon_get_threads(), o.cp.gen.precision == TOON_PRECISION_FAST ? "fast" : "fp32");
+
+    int rc = 0;
+    for (int i = 0; i < n_in; i++) {
+        char out[4200];
+        if (to_dir) {
+            const char *base = strrchr(inputs[i], '/') ? strrchr(inputs[i], '/') + 1 : inputs[i];
+            const char *dot = strrchr(base, '.');
+            int stem = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
+            snprintf(out, sizeof out, "%s/%.*s.%s", o.output, stem, base, format_ext(o.cp.format));
+        } else {
+            snprintf(out, sizeof out, "%s", o.output);
+        }
+        st = convert_one(m, &o, inputs[i], out, &err);
+        if (st != TOON_STATUS_OK) {
+            fprintf(stderr, "toonify: %s: %s\n", inputs[i], err.msg);
+            if (!rc) rc = toon_status_exit_code(st);
+        } else if (o.verbose) {
+            fprintf(stderr, "toonify: wrote %s\n", out);
+        }
+    }
+    toon_model_free(m);
+    return rc;
+}

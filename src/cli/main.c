@@ -1,0 +1,15 @@
+/*
+ * The `toonify` command: `toonify [options] INPUT... -o OUTPUT` converts photos; subcommands
+ * (`toonify info`, ...) do the rest.  See `toonify --help`.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "info") == 0) return toon_cli_info(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "convert") == 0) return toon_cli_convert(argc - 1, argv + 1);
+    return toon_cli_convert(argc, argv);
+}
