@@ -8,6 +8,11 @@
 
 int toon_cli_convert(int argc, char **argv);
 int toon_cli_info(int argc, char **argv);
+int toon_cli_identify(int argc, char **argv);
+
+/* Reads a whole file, or stdin for "-" (at most 1 GiB); *data is malloc'ed. */
+enum toon_status toon_cli_read_file(const char *path, uint8_t **data, size_t *len,
+                                    struct toon_err *err);
 
 /* Finds a generator model: the --model value (file or directory), $TOONIFY_MODEL_DIR, ./models,
  * the models beside the executable, ../shared/models of a checkout.  Writes the file path and

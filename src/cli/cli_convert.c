@@ -25,6 +25,7 @@
 static const char usage[] =
     "usage: toonify [options] INPUT... -o OUTPUT\n"
     "       toonify info [--model PATH]\n"
+    "       toonify identify FILE...\n"
     "\n"
     "Turns photos of people into cartoons.  INPUT and OUTPUT may be '-' (stdin/stdout).\n"
     "With several inputs, OUTPUT is a directory.\n"
@@ -76,8 +77,8 @@ static int is_dir(const char *p)
 }
 
 /* Reads a whole file (or stdin) into memory: compressed images are small next to the pixels. */
-static enum toon_status read_input(const char *path, uint8_t **data, size_t *len,
-                                   struct toon_err *err)
+enum toon_status toon_cli_read_file(const char *path, uint8_t **data, size_t *len,
+                                    struct toon_err *err)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f) return toon_err_set(err, TOON_STATUS_NOT_FOUND, "%s", strerror(errno));
@@ -168,7 +169,7 @@ static enum toon_status convert_one(const struct toon_model *m, const struct opt
     char tmp[4400] = "";
     FILE *f = NULL;
     char b1[32], b2[32];
-    enum toon_status st = read_input(in, &data, &len, err);
+    enum toon_status st = toon_cli_read_file(in, &data, &len, err);
     if (st != TOON_STATUS_OK) return st;
 
     struct toon_image_info info;

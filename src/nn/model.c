@@ -48,6 +48,8 @@ enum toon_status toon_model_load_memory(const uint8_t *data, size_t len, const c
         st = toon_graphdef_read_generator(data, len, &m->gw, &e);
     if (st != TOON_STATUS_OK) {
         toon_free(m);
+        /* A damaged or foreign model file is a model problem, whatever the parser called it. */
+        if (st == TOON_STATUS_CORRUPT || st == TOON_STATUS_UNSUPPORTED) st = TOON_STATUS_MODEL;
         return toon_err_set(err, st, "%s: %s", name ? name : "model", e.msg);
     }
     snprintf(m->description, sizeof m->description, "%s, %s weights, eps %.7g", m->gw.format,

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# End-to-end tests of the toonify command: real files in, real files out, exit codes and
+# messages a person can act on.  Usage: test_cli.sh TOONIFY SHARED_DIR
+set -u
+T="$1"
+SHARED="$2"
+W="$(mktemp -d)"
+trap 'rm -rf "$W"' EXIT
+PHOTO="$SHARED/images/astronaut.png"
+export TOONIFY_MODEL_DIR="$SHARED/models"
+pass=0
+fail=0
+
+check() { # name, then a command that must succeed
+    local name="$1"
+    shift
+    if "$@"; then
+        pass=$((pass + 1))
+        echo "[  OK  ] $name"
+    else
+        fail=$((fail + 1))
+        echo "[ FAIL ] $name"
+    fi
+}
+# run EXPECTED_RC CMD...: runs CMD, keeps stderr in $W/err, compares the exit code
+run() {
+    local want="$1"
+    shift
+    "$@" >"$W/out" 2>"$W/err"
+    local rc=$?
+    if [[ $rc -ne $want ]]; then
+        echo "  exit code $rc, expected $want: $*" >&2
+        sed 's/^/  stderr: /' "$W/err" >&2
+        return 1
+    fi
+}
+ident() { "$T" identify "$1" | sed 's/^[^:]*: //'; }
+err_has() { grep -q -- "$1" "$W/err" || { echo "  stderr lacks '$1':" >&2; cat "$W/err" >&2; return 1; }; }
+
+[[ -f "$PHOTO" ]] || { echo "missing $PHOTO"; echo "0 passed, 1 failed"; exit 1; }
+
+check "png out, size is the longest side" \
+    bash -c "$(declare -f run ident); T=$T W=$W; run 0 $T $PHOTO -o $W/a.png --size 256 && [[ \"\$(ident $W/a.png)\" == 'png 256x256 channels=3 depth=8 orientation=1' ]]"
+check "jpg and webp out" \
+    bash -c "$(declare -f run ident); T=$T W=$W; run 0 $T $PHOTO -o $W/a.jpg --size 200 && run 0 $T $PHOTO -o $W/a.webp --size 200 && ident $W/a.jpg | grep -q '^jpeg 200x200' && ident $W/a.webp | grep -q '^webp 200x200'"
+check "--format overrides the extension" \
+    bash -c "$(declare -f run ident); T=$T W=$W; run 0 $T $PHOTO -o $W/x.out --format jpg --size 64 && ident $W/x.out | grep -q '^jpeg 64x64'"
+check "stdin to stdout" \
+    bash -c "$T - -o - --size 128 --format png <$PHOTO >$W/s.png && [[ \"\$($T identify $W/s.png | cut -d' ' -f2-3)\" == 'png 128x128' ]]"
+check "several inputs into a directory" \
+    bash -c "$(declare -f run); T=$T W=$W; cp $PHOTO $W/one.png && cp $PHOTO $W/two.png && run 0 $T $W/one.png $W/two.png -o $W/outdir --size 96 -f webp && [[ -f $W/outdir/one.webp && -f $W/outdir/two.webp ]]"
+check "strength 1 and 0 differ, 0 is the photo" \
+    bash -c "$(declare -f run); T=$T W=$W; run 0 $T $PHOTO -o $W/s1.png --size 0 --strength 1 && run 0 $T $PHOTO -o $W/s0.png --size 0 --strength 0 && ! cmp -s $W/s1.png $W/s0.png"
+check "threads and band height do not change a byte" \
+    bash -c "$(declare -f run); T=$T W=$W; run 0 $T $PHOTO -o $W/t1.png --size 160 -t 1 --band 3 && run 0 $T $PHOTO -o $W/t2.png --size 160 -t 2 --band 40 && run 0 $T $PHOTO -o $W/t3.png --size 160 --whole-image && cmp $W/t1.png $W/t2.png && cmp $W/t1.png $W/t3.png"
+check "verbose reports planned >= measured memory" \
+    bash -c "$(declare -f run); T=$T W=$W; run 0 $T $PHOTO -o $W/v.png --size 256 -v && awk -F'[ =]' '/^memory:/ {ok = (\$3 >= \$5 && \$5 > 0)} END {exit !ok}' $W/err"
+check "max-memory refusal names the figures and a size that fits" \
+    bash -c "$(declare -f run err_has); T=$T W=$W; run 5 $T $PHOTO -o $W/m.png --size 4096 --max-memory 80M && err_has 'the limit is' && err_has 'would fit' && [[ ! -e $W/m.png ]]"
+check "missing input: exit 3, names the file" \
+    bash -c "$(declare -f run err_has); T=$T W=$W; run 3 $T $W/nope.jpg -o $W/n.png && err_has 'nope.jpg'"
+check "corrupt input: exit 4, no output left behind" \
+    bash -c "$(declare -f run err_has); T=$T W=$W; head -c 3000 $PHOTO > $W/cut.png && run 4 $T $W/cut.png -o $W/c.png && err_has 'cut.png' && [[ -z \"\$(ls $W | grep '^c.png')\" ]]"
+check "not an image: exit 4" \
+    bash -c "$(declare -f run err_has); T=$T W=$W; echo hello > $W/t.jpg && run 4 $T $W/t.jpg -o $W/t.png && err_has 'unsupported'"
+check "hostile header (100000x100000 PNG) refused before decoding" \
+    bash -c "$(declare -f run err_has); T=$T W=$W; python3 -c \"
+import struct, sys, zlib
+ihdr = b'IHDR' + struct.pack('>IIBBBBB', 100000, 100000, 8, 2, 0, 0, 0)
+def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))
+sys.stdout.buffer.write(b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', ihdr[4:]) + chunk(b'IDAT', zlib.compress(bytes(4096))) + chunk(b'IEND', b''))
+\" > $W/big.png && run 5 $T $W/big.png -o $W/b.png && err_has '100000'"
+check "bad option values: exit 2" \
+    bash -c "$(declare -f run); T=$T W=$W; run 2 $T $PHOTO -o $W/x.png --strength 2 && run 2 $T $PHOTO -o $W/x.png --format gif && run 2 $T $PHOTO && run 2 $T -o $W/x.png"
+check "no model: exit 7 with the places looked at" \
+    bash -c "$(declare -f run err_has); T=$T W=$W; run 7 $T $PHOTO -o $W/x.png --model $W/none && err_has 'no generator model'"
+check "a model file that is not a generator: exit 7" \
+    bash -c "$(declare -f run err_has); T=$T W=$W; head -c 100000 $SHARED/models/whitebox_cartoon_gan_fp16.tflite > $W/bad.tflite && run 7 $T $PHOTO -o $W/x.png --model $W/bad.tflite && err_has 'bad.tflite'"
+check "info names the ISA, kernels and model" \
+    bash -c "$T info | grep -q '^isa: ' && $T info | grep -q '^kernels: ' && $T info | grep -q '^model: .*tflite'"
+check "fast precision runs and stays close to fp32" \
+    bash -c "$(declare -f run); T=$T W=$W; run 0 $T $PHOTO -o $W/f.png --size 128 --precision fast && run 0 $T $PHOTO -o $W/g.png --size 128 --precision fp32"
+check "--help and --version" \
+    bash -c "$T --help | grep -q 'usage: toonify' && $T --version | grep -q '^toonify '"
+
+echo "$pass passed, $fail failed"
+[[ $fail -eq 0 ]]

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what toonify needs to build, test and benchmark on Debian 12, from Debian's archive.
+#   tools/install-deps.sh          build and test dependencies
+#   tools/install-deps.sh --bench  also the peers' needs (python3-opencv for bench inputs)
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config clang clang-format
+      libdnnl-dev libjpeg62-turbo-dev libspng-dev libwebp-dev libexif-dev
+      libmicrohttpd-dev libzip-dev libcjson-dev
+      python3 ca-certificates time)
+if [[ "${1:-}" == "--bench" ]]; then
+    pkgs+=(python3-numpy python3-opencv nodejs npm)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# node and npm may come from elsewhere than Debian on this machine: only ask for them if absent.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+    missing=("${missing[@]/nodejs/}"); missing=("${missing[@]/npm/}")
+fi
+missing=($(printf '%s\n' "${missing[@]}" | sed '/^$/d'))
+if ((${#missing[@]})); then
+    echo "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "dependencies: ok"
