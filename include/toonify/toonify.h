@@ -105,10 +105,26 @@ enum toon_status toon_generator_run_image(const struct toon_model *m,
                                           const struct toon_generator_params *p, int h, int w,
                                           const float *in, float *out, struct toon_err *err);
 
+/* ---- face models (detector + 68-point landmarks), loaded from a directory ------------------ */
+struct toon_face_models;
+enum toon_status toon_face_models_load(const char *dir, struct toon_face_models **out,
+                                       struct toon_err *err);
+void toon_face_models_free(struct toon_face_models *fm);
+
 /* ---- conversion: bytes of a photo in, bytes of a cartoon out ------------------------------ */
+enum toon_mode {
+    TOON_MODE_PLAIN,    /* the generator over the whole photo at the output size, streamed */
+    TOON_MODE_OFFICIAL, /* the DCT-Net compound pipeline as the reference runs it (720 rule) */
+    TOON_MODE_HD,       /* the compound pipeline at the output resolution, quirks fixed */
+};
+
 struct toon_convert_params {
-    int size;       /* longest side of the output in pixels; 0 keeps the input's size */
-    float strength; /* 0..1: blend of cartoon and photo, 1 = pure cartoon */
+    enum toon_mode mode;
+    const struct toon_model *head_model;        /* faces' generator; NULL: the main model */
+    const struct toon_face_models *face_models; /* NULL: no face pass */
+    const char *alpha_path; /* head blending mask (alpha.jpg); NULL: a generated one */
+    int size;               /* longest side of the output in pixels; 0 keeps the input's size */
+    float strength;         /* 0..1: blend of cartoon and photo, 1 = pure cartoon */
     enum toon_format format;
     int quality; /* JPEG/WebP quality 1..100, 0 = the codec's default */
     struct toon_generator_params gen;
