@@ -1,2 +1,7 @@
 list(APPEND TOON_FUZZ_TARGETS "tflite:toon_formats")
 list(APPEND TOON_FUZZ_TARGETS "graphdef:toon_formats")
+list(APPEND TOON_FUZZ_TARGETS "decode_jpeg:toon_image")
+list(APPEND TOON_FUZZ_TARGETS "decode_png:toon_image")
+list(APPEND TOON_FUZZ_TARGETS "decode_webp:toon_image")
+list(APPEND TOON_FUZZ_TARGETS "face_manifest:toon_face")
+list(APPEND TOON_FUZZ_TARGETS "http_request:toon_service")
