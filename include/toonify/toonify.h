@@ -140,7 +140,7 @@ struct toon_convert_params toon_convert_default_params(void); /* 1024 px, 0.7, P
 struct toon_convert_report {
     int in_w, in_h; /* as displayed (after EXIF orientation) */
     int out_w, out_h;
-    size_t planned_bytes; /* heap bytes planned for the conversion */
+    size_t planned_bytes; /* bytes planned for the conversion (toon_convert_plan) */
     size_t used_bytes;    /* the counting allocator's peak during it */
     double seconds_total, seconds_decode, seconds_network, seconds_encode;
 };
@@ -148,7 +148,9 @@ struct toon_convert_report {
 /* Reads the header only. */
 enum toon_status toon_probe(const uint8_t *data, size_t len, struct toon_image_info *info,
                             struct toon_err *err);
-/* The output size and the heap bytes toon_convert will need for an image of this header. */
+/* The output size and the bytes toon_convert will add to the process for an image of this
+ * header: everything it allocates, and an upper bound of what the libraries it calls allocate
+ * on their own.  Callers add what the process already holds. */
 enum toon_status toon_convert_plan(const struct toon_model *m, const struct toon_image_info *info,
                                    const struct toon_convert_params *p, int *out_w, int *out_h,
                                    size_t *bytes, struct toon_err *err);

@@ -463,6 +463,13 @@ size_t toon_genx_plan_bytes(const struct toon_gen_weights *gw, int h, int w,
     return total;
 }
 
+size_t toon_genx_plan_native_bytes(int h, int w, const struct toon_genx_params *p)
+{
+    (void)h;
+    if (p->force_ref) return 0;
+    return ((size_t)4 << 20) + (size_t)((w + 3) / 4 * 4) * 7 * 1024;
+}
+
 enum toon_status toon_genx_new(const struct toon_gen_weights *gw, int h, int w,
                                const struct toon_genx_params *p, struct toon_genx **out,
                                struct toon_err *err)

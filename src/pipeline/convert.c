@@ -103,7 +103,7 @@ enum toon_status toon_convert_plan(const struct toon_model *m, const struct toon
     struct toon_genx_params gp = genx_params(&p->gen);
     const struct toon_gen_weights *gw = toon_model_weights(m);
     size_t ov = toon_alloc_overhead();
-    size_t n = toon_genx_plan_bytes(gw, oh, ow, &gp);
+    size_t n = toon_genx_plan_bytes(gw, oh, ow, &gp) + toon_genx_plan_native_bytes(oh, ow, &gp);
     n += toon_imgreader_plan_bytes(info);
     if (ow != info->w || oh != info->h)
         n += toon_resizer_plan_bytes(info->w, info->h, ow, oh, 3,
