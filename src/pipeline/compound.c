@@ -1,0 +1,675 @@
+/*
+ * The compound pipeline (see compound.h): decode into the working image, stream the
+ * background generator into the result, cartoonise and blend each face, blend with the
+ * photo, resize to the output size and encode, streaming the last two.
+ */
+#include "pipeline/compound.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "face/face.h"
+#include "image/codec.h"
+#include "image/resize.h"
+
+#define OFFICIAL_SHORT  720
+#define OFFICIAL_FACES  10
+#define MIN_FACE        60 /* faces this size or smaller (both sides) are left to the background */
+#define CROP            TOON_FACE_CROP
+#define MAX_ALPHA_BYTES ((size_t)16 << 20)
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* The size requested by p->size for this input (the longest side), as the plain mode does. */
+static void output_size(const struct toon_image_info *info, int size, int *ow, int *oh)
+{
+    int w = info->w, h = info->h;
+    if (size <= 0 || (w >= h ? w : h) == size) {
+        *ow = w;
+        *oh = h;
+        return;
+    }
+    double s = (double)size / (w >= h ? w : h);
+    *ow = w >= h ? size : (int)lround(w * s);
+    *oh = w >= h ? (int)lround(h * s) : size;
+    if (*ow < 1) *ow = 1;
+    if (*oh < 1) *oh = 1;
+}
+
+void toon_compound_work_size(const struct toon_image_info *info,
+                             const struct toon_convert_params *p, int *w, int *h)
+{
+    if (p->mode == TOON_MODE_HD) {
+        output_size(info, p->size, w, h);
+        return;
+    }
+    /* The 720 rule: shrink so the short side is 720, long side int(720 * long / short). */
+    int iw = info->w, ih = info->h, s = iw < ih ? iw : ih;
+    *w = iw;
+    *h = ih;
+    if (s > OFFICIAL_SHORT) {
+        if (iw <= ih) {
+            *w = OFFICIAL_SHORT;
+            *h = (int)((long long)OFFICIAL_SHORT * ih / iw);
+        } else {
+            *h = OFFICIAL_SHORT;
+            *w = (int)((long long)OFFICIAL_SHORT * iw / ih);
+        }
+    }
+}
+
+/* The background's network size: official pads both sides to (d/16 + 1) * 16 with white
+ * unless both are multiples of 16 already. */
+static void background_size(int official, int w, int h, int *bw, int *bh)
+{
+    *bw = w;
+    *bh = h;
+    if (official && (w % 16 || h % 16)) {
+        *bw = (w / 16 + 1) * 16;
+        *bh = (h / 16 + 1) * 16;
+    }
+}
+
+static enum toon_status check_params(const struct toon_convert_params *p, struct toon_err *err)
+{
+    if (p->mode != TOON_MODE_OFFICIAL && p->mode != TOON_MODE_HD)
+        return toon_err_set(err, TOON_STATUS_INVALID_ARGUMENT, "not a compound mode");
+    if (p->size < 0 || p->size > 65536)
+        return toon_err_set(err, TOON_STATUS_INVALID_ARGUMENT, "size %d is out of range", p->size);
+    if (!(p->strength >= 0 && p->strength <= 1))
+        return toon_err_set(err, TOON_STATUS_INVALID_ARGUMENT, "strength %g is not in 0..1",
+                            (double)p->strength);
+    if (p->format == TOON_FORMAT_UNKNOWN)
+        return toon_err_set(err, TOON_STATUS_INVALID_ARGUMENT, "no output format");
+    return TOON_STATUS_OK;
+}
+
+static enum toon_resize_filter filter_for(int official, int sw, int sh, int dw, int dh)
+{
+    if (official) return TOON_RESIZE_AREA; /* the reference resizes with INTER_AREA both ways */
+    return dw <= sw && dh <= sh ? TOON_RESIZE_AREA : TOON_RESIZE_BILINEAR;
+}
+
+/* ---- the head mask ------------------------------------------------------------------------ */
+
+/* Reads the alpha file's bytes; *len 0 and no error when path is NULL. */
+static enum toon_status read_alpha(const char *path, uint8_t **data, size_t *len,
+                                   struct toon_err *err)
+{
+    *data = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return toon_err_set(err, TOON_STATUS_NOT_FOUND, "%s: cannot open the head mask", path);
+    enum toon_status st = TOON_STATUS_OK;
+    long n = -1;
+    if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
+    if (n <= 0 || (size_t)n > MAX_ALPHA_BYTES || fseek(f, 0, SEEK_SET) != 0) {
+        st = toon_err_set(err, TOON_STATUS_INVALID_ARGUMENT, "%s: head mask empty or over 16 MB",
+                          path);
+        goto done;
+    }
+    *data = toon_malloc((size_t)n);
+    if (!*data) {
+        st = toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory");
+        goto done;
+    }
+    if (fread(*data, 1, (size_t)n, f) != (size_t)n) {
+        toon_free(*data);
+        *data = NULL;
+        st = toon_err_set(err, TOON_STATUS_IO, "%s: short read", path);
+        goto done;
+    }
+    *len = (size_t)n;
+done:
+    fclose(f);
+    return st;
+}
+
+static struct toon_decode_limits alpha_limits(void)
+{
+    struct toon_decode_limits lim = {4096, 4096, 4096u * 4096u};
+    return lim;
+}
+
+/* Heap bytes of load_mask for this alpha file (its header is read here). */
+static enum toon_status mask_plan(const char *path, size_t *bytes, struct toon_err *err)
+{
+    size_t ov = toon_alloc_overhead();
+    *bytes = (size_t)CROP * CROP * sizeof(float) + ov;
+    if (!path) return TOON_STATUS_OK;
+    uint8_t *data;
+    size_t len;
+    struct toon_image_info info;
+    enum toon_status st = read_alpha(path, &data, &len, err);
+    if (st != TOON_STATUS_OK) return st;
+    st = toon_image_probe(data, len, &info, err);
+    toon_free(data);
+    if (st != TOON_STATUS_OK) return st;
+    struct toon_decode_limits lim = alpha_limits();
+    if (info.w > lim.max_w || info.h > lim.max_h)
+        return toon_err_set(err, TOON_STATUS_TOO_LARGE, "head mask %dx%d is over 4096 px", info.w,
+                            info.h);
+    size_t px = (size_t)info.w * info.h;
+    *bytes += len + ov + toon_imgreader_plan_bytes(&info) + px * 3 + ov + px + ov +
+              toon_resizer_plan_bytes(info.w, info.h, CROP, CROP, 1, TOON_RESIZE_AREA) +
+              (size_t)CROP * CROP + ov;
+    return TOON_STATUS_OK;
+}
+
+/* The mask: alpha.jpg's grey resized to 288 (area) / 255, or the generated ellipse. */
+static enum toon_status load_mask(const char *path, float **out, struct toon_err *err)
+{
+    uint8_t *data = NULL;
+    size_t len;
+    struct toon_image img = {0}, grey = {0}, small = {0};
+    enum toon_status st = TOON_STATUS_OK;
+    float *mask = toon_malloc((size_t)CROP * CROP * sizeof(float));
+    *out = NULL;
+    if (!mask) return toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory");
+    if (!path) {
+        toon_face_mask_generate(mask, CROP);
+        *out = mask;
+        return TOON_STATUS_OK;
+    }
+    struct toon_decode_limits lim = alpha_limits();
+    if ((st = read_alpha(path, &data, &len, err)) != TOON_STATUS_OK) goto fail;
+    if ((st = toon_image_decode(data, len, &lim, &img, err)) != TOON_STATUS_OK) goto fail;
+    toon_free(data);
+    data = NULL;
+    grey.w = img.w;
+    grey.h = img.h;
+    grey.c = 1;
+    grey.stride = (size_t)img.w;
+    grey.data = toon_malloc((size_t)img.w * img.h);
+    if (!grey.data) {
+        st = toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory");
+        goto fail;
+    }
+    for (int y = 0; y < img.h; y++)
+        for (int x = 0; x < img.w; x++) {
+            const uint8_t *px = img.data + (size_t)y * img.stride + (size_t)x * 3;
+            grey.data[(size_t)y * img.w + x] =
+                (uint8_t)((px[0] * 4899 + px[1] * 9617 + px[2] * 1868 + 8192) >> 14);
+        }
+    toon_image_free(&img);
+    if ((st = toon_image_resize(&grey, CROP, CROP, TOON_RESIZE_AREA, &small, err)) !=
+        TOON_STATUS_OK)
+        goto fail;
+    for (int i = 0; i < CROP * CROP; i++) mask[i] = small.data[i] / 255.0f;
+    *out = mask;
+    mask = NULL;
+fail:
+    toon_free(data);
+    toon_image_free(&img);
+    toon_image_free(&grey);
+    toon_image_free(&small);
+    toon_free(mask);
+    return st;
+}
+
+/* ---- planning ----------------------------------------------------------------------------- */
+
+struct sizes {
+    int official;
+    int in_w, in_h, work_w, work_h, bg_w, bg_h, out_w, out_h;
+};
+
+static void compute_sizes(const struct toon_image_info *info, const struct toon_convert_params *p,
+                          struct sizes *s)
+{
+    s->official = p->mode == TOON_MODE_OFFICIAL;
+    s->in_w = info->w;
+    s->in_h = info->h;
+    toon_compound_work_size(info, p, &s->work_w, &s->work_h);
+    background_size(s->official, s->work_w, s->work_h, &s->bg_w, &s->bg_h);
+    if (s->official)
+        output_size(info, p->size, &s->out_w, &s->out_h);
+    else {
+        s->out_w = s->work_w;
+        s->out_h = s->work_h;
+    }
+}
+
+/* The face stage's heap: detection, landmarks, five points, one head at a time. */
+static size_t faces_plan(const struct toon_model *head, const struct toon_convert_params *p,
+                         const struct sizes *s, size_t mask_bytes)
+{
+    size_t ov = toon_alloc_overhead(), crop_px = (size_t)CROP * CROP;
+    size_t det = toon_face_detect_plan_bytes(p->face_models, s->work_w, s->work_h);
+    size_t lm = toon_face_landmarks_plan_bytes(p->face_models);
+    size_t five = toon_face_five_points_plan_bytes(NULL);
+    size_t head_bytes = crop_px * 3 + ov +                       /* the aligned crop, u8 */
+                        2 * (crop_px * 3 * sizeof(float) + ov) + /* network in and out */
+                        crop_px * 3 + ov +                       /* the head, u8 */
+                        toon_generator_plan_bytes(head, &p->gen, CROP, CROP);
+    size_t step = det > lm ? det : lm;
+    if (five > step) step = five;
+    if (head_bytes > step) step = head_bytes;
+    return TOON_FACE_MAX * sizeof(struct toon_face) + ov + mask_bytes + step;
+}
+
+static enum toon_status plan_sizes(const struct toon_model *m, const struct toon_image_info *info,
+                                   const struct toon_convert_params *p, struct sizes *s,
+                                   size_t *bytes, struct toon_err *err)
+{
+    enum toon_status st = check_params(p, err);
+    if (st != TOON_STATUS_OK) return st;
+    compute_sizes(info, p, s);
+    if ((uint64_t)s->work_w * s->work_h > (uint64_t)1 << 28 ||
+        (uint64_t)s->out_w * s->out_h > (uint64_t)1 << 31)
+        return toon_err_set(err, TOON_STATUS_TOO_LARGE, "output %dx%d is too large", s->out_w,
+                            s->out_h);
+    size_t ov = toon_alloc_overhead(), img_bytes = (size_t)s->work_w * s->work_h * 3 + ov;
+    /* Stage 1, decoding into the working image. */
+    size_t load = toon_imgreader_plan_bytes(info) + (size_t)info->w * 3 + ov;
+    if (s->work_w != info->w || s->work_h != info->h)
+        load += toon_resizer_plan_bytes(
+            info->w, info->h, s->work_w, s->work_h, 3,
+            filter_for(s->official, info->w, info->h, s->work_w, s->work_h));
+    /* Stage 2, the background. */
+    size_t bg = toon_generator_plan_bytes(m, &p->gen, s->bg_h, s->bg_w);
+    /* Stage 3, the faces. */
+    size_t faces = 0;
+    if (p->face_models) {
+        size_t mb;
+        if ((st = mask_plan(p->alpha_path, &mb, err)) != TOON_STATUS_OK) return st;
+        faces = faces_plan(p->head_model ? p->head_model : m, p, s, mb);
+    }
+    /* Stage 4, resizing and encoding (the no-face quirk encodes the working size: smaller). */
+    size_t out =
+        toon_imgwriter_plan_bytes(p->format, s->out_w, s->out_h) + (size_t)s->out_w * 3 + ov;
+    if (s->out_w != s->work_w || s->out_h != s->work_h)
+        out += toon_resizer_plan_bytes(
+            s->work_w, s->work_h, s->out_w, s->out_h, 3,
+            filter_for(s->official, s->work_w, s->work_h, s->out_w, s->out_h));
+    size_t enc_work =
+        toon_imgwriter_plan_bytes(p->format, s->work_w, s->work_h) + (size_t)s->work_w * 3 + ov;
+    if (enc_work > out) out = enc_work;
+    size_t stage = load > bg ? load : bg;
+    if (faces > stage) stage = faces;
+    if (out > stage) stage = out;
+    *bytes = 2 * img_bytes + stage;
+    return TOON_STATUS_OK;
+}
+
+enum toon_status toon_compound_plan(const struct toon_model *m, const struct toon_image_info *info,
+                                    const struct toon_convert_params *p, int *out_w, int *out_h,
+                                    size_t *bytes, struct toon_err *err)
+{
+    struct sizes s;
+    enum toon_status st = plan_sizes(m, info, p, &s, bytes, err);
+    if (st != TOON_STATUS_OK) return st;
+    *out_w = s.out_w;
+    *out_h = s.out_h;
+    return TOON_STATUS_OK;
+}
+
+/* ---- running ------------------------------------------------------------------------------ */
+
+struct job {
+    const struct toon_convert_params *p;
+    struct sizes s;
+    struct toon_imgreader *reader;
+    struct toon_image work; /* the working image, RGB */
+    struct toon_image res;  /* the cartoon, RGB */
+    int blend_y;            /* rows of res already blended with the photo */
+};
+
+static enum toon_status reader_rows(void *ctx, uint8_t *rows, int n, struct toon_err *err)
+{
+    struct job *j = ctx;
+    return toon_imgreader_read(j->reader, rows, n, err);
+}
+
+static enum toon_status alloc_image(struct toon_image *img, int w, int h, struct toon_err *err)
+{
+    img->w = w;
+    img->h = h;
+    img->c = 3;
+    img->stride = (size_t)w * 3;
+    img->data = toon_malloc(img->stride * (size_t)h);
+    if (!img->data) return toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory");
+    return TOON_STATUS_OK;
+}
+
+/* Decodes into the working image (resized on the way when needed). */
+static enum toon_status load_work(struct job *j, struct toon_err *err)
+{
+    enum toon_status st = alloc_image(&j->work, j->s.work_w, j->s.work_h, err);
+    if (st != TOON_STATUS_OK) return st;
+    if (j->s.work_w == j->s.in_w && j->s.work_h == j->s.in_h)
+        return toon_imgreader_read(j->reader, j->work.data, j->work.h, err);
+    struct toon_resizer *rz = NULL;
+    st = toon_resizer_new(j->s.in_w, j->s.in_h, j->s.work_w, j->s.work_h, 3,
+                          filter_for(j->s.official, j->s.in_w, j->s.in_h, j->s.work_w, j->s.work_h),
+                          reader_rows, j, &rz, err);
+    if (st == TOON_STATUS_OK) st = toon_resizer_read(rz, j->work.data, j->work.h, err);
+    toon_resizer_free(rz);
+    return st;
+}
+
+/* The graph's output stage: clip to +-0.999999, (y + 1) * 127.5, truncate. */
+static inline uint8_t cartoon_level(float v)
+{
+    if (v > 0.999999f) v = 0.999999f;
+    if (v < -0.999999f) v = -0.999999f;
+    return (uint8_t)(int)((v + 1.0f) * 127.5f);
+}
+
+/* Background source: working rows as BGR in [-1, 1], white padding right and below. */
+static enum toon_status bg_src(void *ctx, int y0, int n, float *rows, struct toon_err *err)
+{
+    struct job *j = ctx;
+    (void)err;
+    int bw = j->s.bg_w, w = j->work.w;
+    for (int k = 0; k < n; k++) {
+        int y = y0 + k;
+        float *f = rows + (size_t)k * bw * 3;
+        if (y >= j->work.h) {
+            for (int i = 0; i < bw * 3; i++) f[i] = 1.0f;
+            continue;
+        }
+        const uint8_t *px = j->work.data + (size_t)y * j->work.stride;
+        for (int x = 0; x < w; x++) {
+            f[x * 3 + 0] = px[x * 3 + 2] / 127.5f - 1.0f;
+            f[x * 3 + 1] = px[x * 3 + 1] / 127.5f - 1.0f;
+            f[x * 3 + 2] = px[x * 3 + 0] / 127.5f - 1.0f;
+        }
+        for (int i = w * 3; i < bw * 3; i++) f[i] = 1.0f;
+    }
+    return TOON_STATUS_OK;
+}
+
+static enum toon_status bg_sink(void *ctx, int y0, int n, const float *rows, struct toon_err *err)
+{
+    struct job *j = ctx;
+    const struct toon_convert_params *p = j->p;
+    if (p->cancel && *p->cancel) return toon_err_set(err, TOON_STATUS_CANCELLED, "cancelled");
+    for (int k = 0; k < n; k++) {
+        int y = y0 + k;
+        if (y >= j->res.h) continue;
+        const float *c = rows + (size_t)k * j->s.bg_w * 3;
+        uint8_t *o = j->res.data + (size_t)y * j->res.stride;
+        for (int x = 0; x < j->res.w; x++) {
+            o[x * 3 + 0] = cartoon_level(c[x * 3 + 2]);
+            o[x * 3 + 1] = cartoon_level(c[x * 3 + 1]);
+            o[x * 3 + 2] = cartoon_level(c[x * 3 + 0]);
+        }
+    }
+    if (p->progress) p->progress(p->progress_ctx, 0.8 * (double)(y0 + n) / j->s.bg_h);
+    return TOON_STATUS_OK;
+}
+
+static int cmp_area(const void *a, const void *b)
+{
+    const struct toon_face *x = a, *y = b;
+    float sa = (x->x1 - x->x0) * (x->y1 - x->y0), sb = (y->x1 - y->x0) * (y->y1 - y->y0);
+    return sa < sb ? 1 : sa > sb ? -1 : 0;
+}
+
+/* Bilinear sample of a [n][n] float map or u8 [n][n][3] image with border 0. */
+static float sample_mask(const float *m, int n, double x, double y)
+{
+    double fx = floor(x), fy = floor(y);
+    int x0 = (int)fx, y0 = (int)fy;
+    float tx = (float)(x - fx), ty = (float)(y - fy), v[4];
+    for (int k = 0; k < 4; k++) {
+        int xx = x0 + (k & 1), yy = y0 + (k >> 1);
+        v[k] = xx >= 0 && yy >= 0 && xx < n && yy < n ? m[(size_t)yy * n + xx] : 0.0f;
+    }
+    float top = v[0] + (v[1] - v[0]) * tx, bot = v[2] + (v[3] - v[2]) * tx;
+    return top + (bot - top) * ty;
+}
+
+static void sample_rgb(const uint8_t *img, int n, double x, double y, float out[3])
+{
+    double fx = floor(x), fy = floor(y);
+    int x0 = (int)fx, y0 = (int)fy;
+    float tx = (float)(x - fx), ty = (float)(y - fy);
+    for (int c = 0; c < 3; c++) {
+        float v[4];
+        for (int k = 0; k < 4; k++) {
+            int xx = x0 + (k & 1), yy = y0 + (k >> 1);
+            v[k] =
+                xx >= 0 && yy >= 0 && xx < n && yy < n ? img[((size_t)yy * n + xx) * 3 + c] : 0.0f;
+        }
+        float top = v[0] + (v[1] - v[0]) * tx, bot = v[2] + (v[3] - v[2]) * tx;
+        out[c] = top + (bot - top) * ty;
+    }
+}
+
+/* Warps head (and mask) back into res with m (crop -> image): res = a * head + (1 - a) * res. */
+static void blend_head(struct toon_image *res, const uint8_t *head, const float *mask,
+                       const double m[6])
+{
+    double inv[6];
+    if (!toon_affine_invert(m, inv)) return;
+    /* The crop's footprint in the image bounds the pixels to visit. */
+    double xs[4], ys[4];
+    for (int k = 0; k < 4; k++) {
+        double cx = (k & 1) ? CROP : 0, cy = (k >> 1) ? CROP : 0;
+        xs[k] = m[0] * cx + m[1] * cy + m[2];
+        ys[k] = m[3] * cx + m[4] * cy + m[5];
+    }
+    double mnx = xs[0], mxx = xs[0], mny = ys[0], mxy = ys[0];
+    for (int k = 1; k < 4; k++) {
+        mnx = fmin(mnx, xs[k]);
+        mxx = fmax(mxx, xs[k]);
+        mny = fmin(mny, ys[k]);
+        mxy = fmax(mxy, ys[k]);
+    }
+    int x0 = mnx < 0 ? 0 : (int)mnx, y0 = mny < 0 ? 0 : (int)mny;
+    int x1 = mxx + 2 > res->w ? res->w : (int)mxx + 2,
+        y1 = mxy + 2 > res->h ? res->h : (int)mxy + 2;
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++) {
+            double cx = inv[0] * x + inv[1] * y + inv[2], cy = inv[3] * x + inv[4] * y + inv[5];
+            if (cx <= -1 || cy <= -1 || cx >= CROP || cy >= CROP) continue;
+            float a = sample_mask(mask, CROP, cx, cy);
+            if (a <= 0) continue;
+            float h[3];
+            sample_rgb(head, CROP, cx, cy, h);
+            uint8_t *o = res->data + (size_t)y * res->stride + (size_t)x * 3;
+            for (int c = 0; c < 3; c++) {
+                float v = a * h[c] + (1.0f - a) * o[c] + 0.5f;
+                o[c] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+            }
+        }
+}
+
+/* One face: landmarks, five points, alignment, head generator, blend. */
+static enum toon_status do_face(struct job *j, const struct toon_model *head_model,
+                                struct toon_face *f, const float *mask, struct toon_err *err)
+{
+    const struct toon_convert_params *p = j->p;
+    int official = j->s.official;
+    enum toon_status st = toon_face_landmarks(p->face_models, &j->work, f, official, err);
+    if (st != TOON_STATUS_OK) return st;
+    if ((st = toon_face_five_points(&j->work, f, official, err)) != TOON_STATUS_OK) return st;
+    double m[6];
+    if (!toon_face_similarity(toon_face_template, (const float(*)[2])f->pts5, 5, m))
+        return TOON_STATUS_OK; /* degenerate points: leave this face to the background */
+    size_t px = (size_t)CROP * CROP;
+    uint8_t *crop = toon_malloc(px * 3), *head = toon_malloc(px * 3);
+    float *in = toon_malloc(px * 3 * sizeof(float)), *out = toon_malloc(px * 3 * sizeof(float));
+    if (!crop || !head || !in || !out) {
+        st = toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory");
+        goto done;
+    }
+    toon_warp_affine_u8(j->work.data, j->work.w, j->work.h, 3, crop, CROP, CROP, m, 255);
+    for (size_t i = 0; i < px; i++) /* RGB u8 -> BGR in [-1, 1] */
+        for (int c = 0; c < 3; c++) in[i * 3 + c] = crop[i * 3 + 2 - c] / 127.5f - 1.0f;
+    st = toon_generator_run_image(head_model, &p->gen, CROP, CROP, in, out, err);
+    if (st != TOON_STATUS_OK) goto done;
+    for (size_t i = 0; i < px; i++)
+        for (int c = 0; c < 3; c++) head[i * 3 + c] = cartoon_level(out[i * 3 + 2 - c]);
+    blend_head(&j->res, head, mask, m);
+done:
+    toon_free(crop);
+    toon_free(head);
+    toon_free(in);
+    toon_free(out);
+    return st;
+}
+
+static enum toon_status do_faces(struct job *j, const struct toon_model *m, int *n_done,
+                                 struct toon_err *err)
+{
+    const struct toon_convert_params *p = j->p;
+    const struct toon_model *head_model = p->head_model ? p->head_model : m;
+    float *mask = NULL;
+    int n = 0;
+    *n_done = 0;
+    struct toon_face *faces = toon_malloc(TOON_FACE_MAX * sizeof *faces);
+    if (!faces) return toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory");
+    enum toon_status st = toon_face_detect(p->face_models, &j->work, faces, TOON_FACE_MAX, &n, err);
+    if (st != TOON_STATUS_OK) goto done;
+    qsort(faces, (size_t)n, sizeof *faces, cmp_area); /* largest first */
+    if (j->s.official && n > OFFICIAL_FACES) n = OFFICIAL_FACES;
+    /* Faces too small to gain from the head pass: 60 px at the official working scale. */
+    float min_face = MIN_FACE;
+    if (!j->s.official) {
+        int s = j->work.w < j->work.h ? j->work.w : j->work.h;
+        if (s > OFFICIAL_SHORT) min_face = MIN_FACE * (float)s / OFFICIAL_SHORT;
+    }
+    for (int i = 0; i < n; i++) {
+        struct toon_face *f = &faces[i];
+        if (f->x1 - f->x0 <= min_face && f->y1 - f->y0 <= min_face) continue;
+        if (!mask && (st = load_mask(p->alpha_path, &mask, err)) != TOON_STATUS_OK) goto done;
+        if (p->cancel && *p->cancel) {
+            st = toon_err_set(err, TOON_STATUS_CANCELLED, "cancelled");
+            goto done;
+        }
+        if ((st = do_face(j, head_model, f, mask, err)) != TOON_STATUS_OK) goto done;
+        (*n_done)++;
+    }
+done:
+    toon_free(faces);
+    toon_free(mask);
+    return st;
+}
+
+/* Final rows: the cartoon blended with the photo, read top to bottom (resizer source). */
+static enum toon_status result_rows(void *ctx, uint8_t *rows, int n, struct toon_err *err)
+{
+    struct job *j = ctx;
+    if (n > j->res.h - j->blend_y)
+        return toon_err_set(err, TOON_STATUS_INTERNAL, "read past the result");
+    size_t rb = (size_t)j->res.w * 3;
+    memcpy(rows, j->res.data + (size_t)j->blend_y * j->res.stride, rb * (size_t)n);
+    j->blend_y += n;
+    return TOON_STATUS_OK;
+}
+
+static void strength_blend(struct job *j)
+{
+    float s = j->p->strength;
+    if (s >= 1.0f) return;
+    size_t n = (size_t)j->res.w * j->res.h * 3;
+    for (size_t i = 0; i < n; i++)
+        j->res.data[i] = (uint8_t)(s * j->res.data[i] + (1.0f - s) * j->work.data[i] + 0.5f);
+}
+
+static enum toon_status encode(struct job *j, int ow, int oh, toon_write_fn sink, void *sink_ctx,
+                               struct toon_err *err)
+{
+    const struct toon_convert_params *p = j->p;
+    struct toon_imgwriter *wr = NULL;
+    struct toon_resizer *rz = NULL;
+    uint8_t *row = NULL;
+    enum toon_status st =
+        toon_imgwriter_open(p->format, p->quality, ow, oh, sink, sink_ctx, &wr, err);
+    if (st != TOON_STATUS_OK) return st;
+    j->blend_y = 0;
+    if (ow != j->res.w || oh != j->res.h) {
+        st = toon_resizer_new(j->res.w, j->res.h, ow, oh, 3,
+                              filter_for(j->s.official, j->res.w, j->res.h, ow, oh), result_rows, j,
+                              &rz, err);
+        if (st != TOON_STATUS_OK) goto done;
+    }
+    row = toon_malloc((size_t)ow * 3);
+    if (!row) {
+        st = toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory");
+        goto done;
+    }
+    for (int y = 0; y < oh && st == TOON_STATUS_OK; y++) {
+        st = rz ? toon_resizer_read(rz, row, 1, err) : result_rows(j, row, 1, err);
+        if (st == TOON_STATUS_OK) st = toon_imgwriter_write(wr, row, 1, err);
+    }
+    if (st == TOON_STATUS_OK) st = toon_imgwriter_finish(wr, err);
+done:
+    toon_free(row);
+    toon_resizer_free(rz);
+    toon_imgwriter_free(wr);
+    return st;
+}
+
+enum toon_status toon_compound_convert(const struct toon_model *m, const uint8_t *data, size_t len,
+                                       const struct toon_convert_params *p, toon_write_fn sink,
+                                       void *sink_ctx, struct toon_convert_report *report,
+                                       struct toon_err *err)
+{
+    double t0 = now_s(), t_dec = 0, t_enc = 0;
+    size_t base = toon_alloc_current(), planned = 0;
+    struct job j;
+    memset(&j, 0, sizeof j);
+    j.p = p;
+    int ow = 0, oh = 0, n_faces = 0;
+    enum toon_status st = check_params(p, err);
+    if (st != TOON_STATUS_OK) return st;
+    if ((st = toon_imgreader_open(data, len, &p->limits, &j.reader, err)) != TOON_STATUS_OK)
+        goto done;
+    struct toon_image_info info = *toon_imgreader_info(j.reader);
+    if ((st = plan_sizes(m, &info, p, &j.s, &planned, err)) != TOON_STATUS_OK) goto done;
+    if ((st = load_work(&j, err)) != TOON_STATUS_OK) goto done;
+    toon_imgreader_free(j.reader);
+    j.reader = NULL;
+    t_dec = now_s() - t0;
+    if ((st = alloc_image(&j.res, j.s.work_w, j.s.work_h, err)) != TOON_STATUS_OK) goto done;
+    if ((st = toon_generator_run(m, &p->gen, j.s.bg_h, j.s.bg_w, bg_src, &j, bg_sink, &j, err)) !=
+        TOON_STATUS_OK)
+        goto done;
+    if (p->face_models && (st = do_faces(&j, m, &n_faces, err)) != TOON_STATUS_OK) goto done;
+    if (p->progress) p->progress(p->progress_ctx, 0.9);
+    strength_blend(&j);
+    toon_image_free(&j.work);
+    ow = j.s.out_w;
+    oh = j.s.out_h;
+    if (j.s.official && n_faces == 0) { /* the reference's quirk: no face, no resize back */
+        ow = j.s.work_w;
+        oh = j.s.work_h;
+    }
+    double te = now_s();
+    st = encode(&j, ow, oh, sink, sink_ctx, err);
+    t_enc = now_s() - te;
+    if (st == TOON_STATUS_OK && p->progress) p->progress(p->progress_ctx, 1.0);
+done:
+    toon_imgreader_free(j.reader);
+    toon_image_free(&j.work);
+    toon_image_free(&j.res);
+    if (report) {
+        memset(report, 0, sizeof *report);
+        report->in_w = j.s.in_w;
+        report->in_h = j.s.in_h;
+        report->out_w = ow;
+        report->out_h = oh;
+        report->planned_bytes = planned;
+        size_t peak = toon_alloc_peak();
+        report->used_bytes = peak > base ? peak - base : 0;
+        report->seconds_total = now_s() - t0;
+        report->seconds_decode = t_dec;
+        report->seconds_encode = t_enc;
+        report->seconds_network = report->seconds_total - t_dec - t_enc;
+    }
+    return st;
+}
