@@ -22,7 +22,8 @@ fuzz:
 	cmake --build build-fuzz -j$(JOBS)
 
 bench: build
-	python3 bench/bench.py --toonify build/toonify
+	tools/setup_peers.sh build/peers
+	/usr/bin/python3 bench/bench.py --toonify build/toonify
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

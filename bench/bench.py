@@ -209,7 +209,7 @@ def run_toonify(args, size, precision, inputs, workdir, tag):
         os.remove(out_png)
     argv = [args.toonify, inputs[size]["jpg"], "-o", out_png, "--size", str(size),
             "--threads", str(args.threads), "--precision", precision, "--format", "png",
-            "--verbose"]
+            "--mode", args.mode, "--verbose"]
     res = measure(argv, workdir, tag, args.timeout)
     run = {"ok": res["ok"], "wall_s": res["wall_s"], "cpu_s": res["cpu_s"],
            "rss_mb": res["rss_mb"], "planned_mb": None, "measured_mb": None, "stages_s": {},
@@ -365,6 +365,9 @@ def parse_args():
     p.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
                    help="threads for both engines (default: the CPUs this process may use)")
     p.add_argument("--peer", choices=("ort", "none"), default="ort")
+    p.add_argument("--mode", choices=("plain", "hd", "official"), default="plain",
+                   help="toonify's mode (default plain: the generator over the whole photo, "
+                        "the same work as the peer's)")
     p.add_argument("--quick", action="store_true", help="smoke test: sizes 512,1024, one run")
     p.add_argument("--json", metavar="FILE", help="also write the JSON summary to FILE")
     p.add_argument("--image", default=os.path.join(SHARED, "images", "astronaut.png"))

@@ -97,7 +97,8 @@ enum toon_status toon_generator_run(const struct toon_model *m,
                                     const struct toon_generator_params *p, int h, int w,
                                     toon_gen_src_fn src, void *src_ctx, toon_gen_sink_fn sink,
                                     void *sink_ctx, struct toon_err *err);
-/* Heap bytes toon_generator_run will allocate at most for this size (exact upper bound). */
+/* Bytes toon_generator_run will add to the process at most for this size: its own allocations
+ * (exactly) and a measured bound of what oneDNN allocates on its own. */
 size_t toon_generator_plan_bytes(const struct toon_model *m, const struct toon_generator_params *p,
                                  int h, int w);
 /* Convenience: whole float images in and out ([h][w][3] each). */

@@ -9,16 +9,34 @@
 int toon_cli_convert(int argc, char **argv);
 int toon_cli_info(int argc, char **argv);
 int toon_cli_identify(int argc, char **argv);
+int toon_cli_serve(int argc, char **argv);
+int toon_cli_faces(int argc, char **argv);
 
 /* Reads a whole file, or stdin for "-" (at most 1 GiB); *data is malloc'ed. */
 enum toon_status toon_cli_read_file(const char *path, uint8_t **data, size_t *len,
                                     struct toon_err *err);
 
-/* Finds a generator model: the --model value (file or directory), $TOONIFY_MODEL_DIR, ./models,
- * the models beside the executable, ../shared/models of a checkout.  Writes the file path and
- * returns 1, or returns 0 and writes the places it looked into `tried`. */
+/* Where models are looked for: the --model value (a file or a directory) alone, else
+ * $TOONIFY_MODEL_DIR, ./models, the models beside the executable, ../shared/models of a
+ * checkout, /usr/local/share/toonify/models.  Returns the count. */
+int toon_cli_model_dirs(const char *flag, char dirs[][4096], int max);
+
+/* The default style's background generator (see toon_cli_resolve_models). */
 int toon_cli_find_model(const char *flag, char *path, size_t path_len, char *tried,
                         size_t tried_len);
+
+/* What a conversion uses: the style's generators and mask, and the face models. */
+struct toon_cli_models {
+    char style[64];
+    char bg[4096], head[4096], alpha[4096]; /* alpha "" when the style has none */
+    char dir[4096];                         /* the directory the style was found in */
+    struct toon_face_models *faces;         /* NULL: none found (or not wanted) */
+};
+/* Finds the style (default: an official one, else the White-box fp16 file, else the first)
+ * in the first place that has models, and the face models beside it (or in face_flag).
+ * Returns 1, or 0 with what went wrong (or the places looked at) in msg. */
+int toon_cli_resolve_models(const char *model_flag, const char *style, const char *face_flag,
+                            int want_faces, struct toon_cli_models *out, char *msg, size_t len);
 
 /* Process memory from /proc/self/status, bytes (0 if unknown). */
 size_t toon_cli_rss(void);

@@ -35,8 +35,15 @@ static const char usage[] =
     "      --strength F       0..1, blend of cartoon and photo; 1 = pure cartoon (default 0.7)\n"
     "  -f, --format FMT       png, jpg or webp (default: from OUTPUT's extension, else png)\n"
     "  -q, --quality N        JPEG/WebP quality 1..100 (default 92 / 90)\n"
-    "  -m, --model PATH       generator model file or directory (default: $TOONIFY_MODEL_DIR,\n"
-    "                         ./models, the models beside the program)\n"
+    "  -m, --model PATH       model file, style directory or directory of styles (default:\n"
+    "                         $TOONIFY_MODEL_DIR, ./models, the models beside the program)\n"
+    "      --style NAME       a style of the model directory (see toonify models list)\n"
+    "      --mode MODE        hd (default when face models are found: faces cartoonised with\n"
+    "                         the head model at the output size), official (the reference\n"
+    "                         DCT-Net pipeline, 720 px working size, quirks and all) or plain\n"
+    "                         (the generator over the whole photo, streamed; no faces)\n"
+    "      --no-faces         skip the face pass\n"
+    "      --face-models DIR  face detector and landmark models (default: beside the style)\n"
     "  -t, --threads N        threads (default: the CPUs this process may use)\n"
     "      --precision P      fp32 (exact, default) or fast (bf16 where the CPU has it)\n"
     "      --max-memory SIZE  refuse a conversion whose planned peak exceeds SIZE (e.g. 64M)\n"
@@ -52,7 +59,8 @@ static const char usage[] =
     "9 internal error.  With several inputs, the first failure's code (the others still run).\n";
 
 struct opts {
-    const char *output, *model, *format;
+    const char *output, *model, *format, *style, *face_models, *mode;
+    int no_faces;
     struct toon_convert_params cp;
     size_t max_memory;
     int threads, verbose, progress;
@@ -268,7 +276,11 @@ int toon_cli_convert(int argc, char **argv)
         OPT_BAND,
         OPT_WHOLE,
         OPT_NOPROGRESS,
-        OPT_VERSION
+        OPT_VERSION,
+        OPT_STYLE,
+        OPT_MODE,
+        OPT_NOFACES,
+        OPT_FACEMODELS
     };
     static const struct option longopts[] = {
         {"output", required_argument, 0, 'o'},
@@ -286,6 +298,10 @@ int toon_cli_convert(int argc, char **argv)
         {"no-progress", no_argument, 0, OPT_NOPROGRESS},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, OPT_VERSION},
+        {"style", required_argument, 0, OPT_STYLE},
+        {"mode", required_argument, 0, OPT_MODE},
+        {"no-faces", no_argument, 0, OPT_NOFACES},
+        {"face-models", required_argument, 0, OPT_FACEMODELS},
         {0, 0, 0, 0},
     };
     int c;
@@ -333,6 +349,20 @@ int toon_cli_convert(int argc, char **argv)
             break;
         case OPT_WHOLE:
             o.cp.gen.whole_image = 1;
+            break;
+        case OPT_STYLE:
+            o.style = optarg;
+            break;
+        case OPT_FACEMODELS:
+            o.face_models = optarg;
+            break;
+        case OPT_NOFACES:
+            o.no_faces = 1;
+            break;
+        case OPT_MODE:
+            if (strcmp(optarg, "plain") && strcmp(optarg, "official") && strcmp(optarg, "hd"))
+                return bad_value("mode (hd, official or plain)", optarg);
+            o.mode = optarg;
             break;
         case 'v':
             o.verbose = 1;
@@ -383,24 +413,46 @@ int toon_cli_convert(int argc, char **argv)
 
     toon_cli_log_to_stderr(o.verbose);
     toon_set_threads(o.threads);
-    char path[4096], tried[2048];
-    if (!toon_cli_find_model(o.model, path, sizeof path, tried, sizeof tried)) {
-        fprintf(stderr,
-                "toonify: no generator model found (looked in: %s).\n"
-                "Run tools/setup.sh, pass --model PATH, or set TOONIFY_MODEL_DIR.\n",
-                tried);
+    struct toon_cli_models found;
+    char msg[2048];
+    int want_faces = !o.no_faces && !(o.mode && strcmp(o.mode, "plain") == 0);
+    if (!toon_cli_resolve_models(o.model, o.style, o.face_models, want_faces, &found, msg,
+                                 sizeof msg)) {
+        if (o.style || o.face_models)
+            fprintf(stderr, "toonify: %s\n", msg);
+        else
+            fprintf(stderr,
+                    "toonify: no generator model found (looked in: %s).\n"
+                    "Run tools/setup.sh, pass --model PATH, or set TOONIFY_MODEL_DIR.\n",
+                    msg);
         return 7;
     }
-    struct toon_model *m = NULL;
+    struct toon_model *m = NULL, *head = NULL;
     struct toon_err err;
-    enum toon_status st = toon_model_load(path, &m, &err);
+    enum toon_status st = toon_model_load(found.bg, &m, &err);
+    if (st == TOON_STATUS_OK && strcmp(found.head, found.bg) != 0)
+        st = toon_model_load(found.head, &head, &err);
     if (st != TOON_STATUS_OK) {
         fprintf(stderr, "toonify: %s\n", err.msg);
+        toon_model_free(m);
+        toon_face_models_free(found.faces);
         return toon_status_exit_code(st);
     }
+    o.cp.head_model = head;
+    o.cp.face_models = found.faces;
+    o.cp.alpha_path = found.alpha[0] ? found.alpha : NULL;
+    if (!o.mode)
+        o.cp.mode = found.faces ? TOON_MODE_HD : TOON_MODE_PLAIN;
+    else
+        o.cp.mode = strcmp(o.mode, "official") == 0 ? TOON_MODE_OFFICIAL
+                    : strcmp(o.mode, "hd") == 0     ? TOON_MODE_HD
+                                                    : TOON_MODE_PLAIN;
+    static const char *mode_names[] = {"plain", "official", "hd"};
     if (o.verbose)
-        fprintf(stderr, "toonify: model %s (%s), %d threads, %s\n", path, toon_model_description(m),
-                toon_get_threads(), o.cp.gen.precision == TOON_PRECISION_FAST ? "fast" : "fp32");
+        fprintf(stderr, "toonify: style %s: %s (%s), %s mode, faces %s, %d threads, %s\n",
+                found.style, found.bg, toon_model_description(m), mode_names[o.cp.mode],
+                found.faces ? "on" : "off", toon_get_threads(),
+                o.cp.gen.precision == TOON_PRECISION_FAST ? "fast" : "fp32");
 
     int rc = 0;
     for (int i = 0; i < n_in; i++) {
@@ -422,5 +474,7 @@ int toon_cli_convert(int argc, char **argv)
         }
     }
     toon_model_free(m);
+    toon_model_free(head);
+    toon_face_models_free(found.faces);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "formats/modeldir.h"
 
 static int is_file(const char *p)
 {
@@ -20,71 +21,112 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The preferred generator in a directory: the official background model, else the White-box
- * fp16 TFLite, else any .tflite. */
-static int model_in_dir(const char *dir, char *path, size_t len)
-{
-    static const char *preferred[] = {"cartoon_bg.pb", "cartoon_anime_bg.pb",
-                                      "whitebox_cartoon_gan_fp16.tflite"};
-    for (size_t i = 0; i < sizeof preferred / sizeof preferred[0]; i++) {
-        snprintf(path, len, "%s/%s", dir, preferred[i]);
-        if (is_file(path)) return 1;
-    }
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    struct dirent *e;
-    char best[1024] = "";
-    while ((e = readdir(d))) {
-        size_t n = strlen(e->d_name);
-        if (n > 7 && strcmp(e->d_name + n - 7, ".tflite") == 0 && strstr(e->d_name, "cartoon") &&
-            (!best[0] || strcmp(e->d_name, best) < 0))
-            snprintf(best, sizeof best, "%s", e->d_name);
-    }
-    closedir(d);
-    if (!best[0]) return 0;
-    snprintf(path, len, "%s/%s", dir, best);
-    return 1;
-}
-
 static void append(char *buf, size_t len, const char *s)
 {
     size_t n = strlen(buf);
     if (n < len) snprintf(buf + n, len - n, "%s%s", n ? ", " : "", s);
 }
 
-int toon_cli_find_model(const char *flag, char *path, size_t path_len, char *tried,
-                        size_t tried_len)
+/* The default style of a scanned directory: an official (GraphDef) style first, then the
+ * White-box fp16 generator, then the first by name. */
+static const struct toon_style_entry *default_style(const struct toon_modeldir *md)
 {
-    tried[0] = 0;
-    if (flag && *flag) {
-        if (is_file(flag)) {
-            snprintf(path, path_len, "%s", flag);
-            return 1;
-        }
-        if (is_dir(flag) && model_in_dir(flag, path, path_len)) return 1;
-        append(tried, tried_len, flag);
-        return 0;
-    }
-    char dirs[5][4096];
+    for (int i = 0; i < md->n_styles; i++)
+        if (strcmp(md->styles[i].format, "graphdef") == 0) return &md->styles[i];
+    for (int i = 0; i < md->n_styles; i++)
+        if (strstr(md->styles[i].name, "fp16")) return &md->styles[i];
+    return md->n_styles ? &md->styles[0] : NULL;
+}
+
+int toon_cli_model_dirs(const char *flag, char dirs[][4096], int max)
+{
     int n = 0;
+    if (flag && *flag) {
+        snprintf(dirs[n++], 4096, "%s", flag);
+        return n;
+    }
     const char *env = getenv("TOONIFY_MODEL_DIR");
-    if (env && *env) snprintf(dirs[n++], sizeof dirs[0], "%s", env);
-    snprintf(dirs[n++], sizeof dirs[0], "models");
+    if (env && *env && n < max) snprintf(dirs[n++], 4096, "%s", env);
+    if (n < max) snprintf(dirs[n++], 4096, "models");
     char exe[4096];
     ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (k > 0) {
         exe[k] = 0;
         char *slash = strrchr(exe, '/');
         if (slash) *slash = 0;
-        snprintf(dirs[n++], sizeof dirs[0], "%.4000s/../models", exe);
-        snprintf(dirs[n++], sizeof dirs[0], "%.4000s/../../shared/models", exe);
+        if (n < max) snprintf(dirs[n++], 4096, "%.4000s/../models", exe);
+        if (n < max) snprintf(dirs[n++], 4096, "%.4000s/../../shared/models", exe);
     }
-    snprintf(dirs[n++], sizeof dirs[0], "/usr/local/share/toonify/models");
-    for (int i = 0; i < n; i++) {
-        if (is_dir(dirs[i]) && model_in_dir(dirs[i], path, path_len)) return 1;
-        append(tried, tried_len, dirs[i]);
+    if (n < max) snprintf(dirs[n++], 4096, "/usr/local/share/toonify/models");
+    return n;
+}
+
+int toon_cli_resolve_models(const char *model_flag, const char *style, const char *face_flag,
+                            int want_faces, struct toon_cli_models *out, char *msg, size_t len)
+{
+    memset(out, 0, sizeof *out);
+    msg[0] = 0;
+    char dirs[6][4096];
+    int n = toon_cli_model_dirs(model_flag, dirs, 6);
+    int found = 0;
+    for (int i = 0; i < n && !found; i++) {
+        struct toon_modeldir md = {0, NULL};
+        struct toon_err err;
+        if (!is_file(dirs[i]) && !is_dir(dirs[i])) {
+            append(msg, len, dirs[i]);
+            continue;
+        }
+        if (toon_modeldir_scan(dirs[i], &md, &err) != TOON_STATUS_OK) {
+            append(msg, len, dirs[i]);
+            continue;
+        }
+        const struct toon_style_entry *e =
+            style ? toon_modeldir_find(&md, style) : default_style(&md);
+        if (!e && style) {
+            snprintf(msg, len, "no style '%s' in %s (styles:", style, dirs[i]);
+            for (int k = 0; k < md.n_styles; k++) append(msg, len, md.styles[k].name);
+            append(msg, len, ")");
+            toon_modeldir_free(&md);
+            return 0;
+        }
+        if (e) {
+            snprintf(out->style, sizeof out->style, "%s", e->name);
+            snprintf(out->bg, sizeof out->bg, "%s", e->bg_path);
+            snprintf(out->head, sizeof out->head, "%s", e->head_path);
+            snprintf(out->alpha, sizeof out->alpha, "%s", e->alpha_path);
+            snprintf(out->dir, sizeof out->dir, "%.4000s", is_dir(dirs[i]) ? dirs[i] : ".");
+            found = 1;
+        }
+        toon_modeldir_free(&md);
     }
-    return 0;
+    if (!found) return 0;
+    if (!want_faces) return 1;
+    /* Face models: the flag, else beside the generator (its directory or a face/ folder). */
+    const char *cands[3] = {face_flag, face_flag ? NULL : out->dir, NULL};
+    char parent[4096];
+    if (!face_flag && model_flag && is_file(model_flag)) {
+        snprintf(parent, sizeof parent, "%s", model_flag);
+        char *slash = strrchr(parent, '/');
+        if (slash)
+            *slash = 0;
+        else
+            snprintf(parent, sizeof parent, ".");
+        cands[1] = parent;
+    }
+    for (int i = 0; i < 2; i++) {
+        if (!cands[i]) continue;
+        struct toon_face_models *fm = NULL;
+        struct toon_err err;
+        if (toon_face_models_load(cands[i], &fm, &err) == TOON_STATUS_OK) {
+            out->faces = fm;
+            return 1;
+        }
+        if (face_flag) {
+            snprintf(msg, len, "face models: %s", err.msg);
+            return 0;
+        }
+    }
+    return 1;
 }
 
 static size_t status_kb(const char *key)
@@ -161,4 +203,13 @@ void toon_cli_log_to_stderr(int verbose)
 {
     g_verbose = verbose;
     toon_log_set_callback(log_stderr, NULL);
+}
+
+int toon_cli_find_model(const char *flag, char *path, size_t path_len, char *tried,
+                        size_t tried_len)
+{
+    struct toon_cli_models m;
+    if (!toon_cli_resolve_models(flag, NULL, NULL, 0, &m, tried, tried_len)) return 0;
+    snprintf(path, path_len, "%s", m.bg);
+    return 1;
 }

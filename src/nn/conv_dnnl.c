@@ -40,6 +40,10 @@ static void engine_init(void)
         dnnl_set_max_cpu_isa(dnnl_cpu_isa_avx2);
     else if (!(f & TOON_CPU_AVX512_BF16))
         dnnl_set_max_cpu_isa(dnnl_cpu_isa_avx512_core);
+    /* Executors keep their primitives for as long as they need them; oneDNN's own cache
+     * would keep every one ever created (and its generated code) alive for the process's
+     * life, which the memory plan cannot bound. */
+    dnnl_set_primitive_cache_capacity(0);
     if (dnnl_engine_create(&g_engine, dnnl_cpu, 0) != dnnl_success) g_engine = NULL;
 }
 

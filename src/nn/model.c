@@ -146,7 +146,7 @@ size_t toon_generator_plan_bytes(const struct toon_model *m, const struct toon_g
                                  int h, int w)
 {
     struct toon_genx_params g = genx_params(p);
-    return toon_genx_plan_bytes(&m->gw, h, w, &g);
+    return toon_genx_plan_bytes(&m->gw, h, w, &g) + toon_genx_plan_native_bytes(h, w, &g);
 }
 
 enum toon_status toon_generator_run(const struct toon_model *m,

@@ -4,6 +4,7 @@
  * photo, resize to the output size and encode, streaming the last two.
  */
 #include "pipeline/compound.h"
+#include "pipeline/convert.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -84,14 +85,7 @@ static enum toon_status check_params(const struct toon_convert_params *p, struct
 {
     if (p->mode != TOON_MODE_OFFICIAL && p->mode != TOON_MODE_HD)
         return toon_err_set(err, TOON_STATUS_INVALID_ARGUMENT, "not a compound mode");
-    if (p->size < 0 || p->size > 65536)
-        return toon_err_set(err, TOON_STATUS_INVALID_ARGUMENT, "size %d is out of range", p->size);
-    if (!(p->strength >= 0 && p->strength <= 1))
-        return toon_err_set(err, TOON_STATUS_INVALID_ARGUMENT, "strength %g is not in 0..1",
-                            (double)p->strength);
-    if (p->format == TOON_FORMAT_UNKNOWN)
-        return toon_err_set(err, TOON_STATUS_INVALID_ARGUMENT, "no output format");
-    return TOON_STATUS_OK;
+    return toon_convert_params_check(p, err);
 }
 
 static enum toon_resize_filter filter_for(int official, int sw, int sh, int dw, int dh)

@@ -17,6 +17,8 @@
 #include "image/resize.h"
 #include "nn/generator.h"
 #include "nn/model.h"
+#include "pipeline/compound.h"
+#include "pipeline/convert.h"
 #include "toonify/toonify.h"
 
 struct toon_convert_params toon_convert_default_params(void)
@@ -71,7 +73,8 @@ static struct toon_genx_params genx_params(const struct toon_generator_params *p
     return g;
 }
 
-static enum toon_status check_params(const struct toon_convert_params *p, struct toon_err *err)
+enum toon_status toon_convert_params_check(const struct toon_convert_params *p,
+                                           struct toon_err *err)
 {
     if (p->size < 0 || p->size > 65536)
         return toon_err_set(err, TOON_STATUS_INVALID_ARGUMENT, "size %d is out of range", p->size);
@@ -94,7 +97,8 @@ enum toon_status toon_convert_plan(const struct toon_model *m, const struct toon
                                    const struct toon_convert_params *p, int *out_w, int *out_h,
                                    size_t *bytes, struct toon_err *err)
 {
-    enum toon_status st = check_params(p, err);
+    if (p->mode != TOON_MODE_PLAIN) return toon_compound_plan(m, info, p, out_w, out_h, bytes, err);
+    enum toon_status st = toon_convert_params_check(p, err);
     if (st != TOON_STATUS_OK) return st;
     int ow, oh;
     output_size(info, p->size, &ow, &oh);
@@ -200,6 +204,8 @@ enum toon_status toon_convert(const struct toon_model *m, const uint8_t *data, s
                               void *sink_ctx, struct toon_convert_report *report,
                               struct toon_err *err)
 {
+    if (p->mode != TOON_MODE_PLAIN)
+        return toon_compound_convert(m, data, len, p, sink, sink_ctx, report, err);
     double t0 = now_s();
     size_t base = toon_alloc_current();
     struct job j;
@@ -208,7 +214,7 @@ enum toon_status toon_convert(const struct toon_model *m, const uint8_t *data, s
     struct toon_genx *g = NULL;
     struct toon_image_info info;
     size_t planned = 0;
-    enum toon_status st = check_params(p, err);
+    enum toon_status st = toon_convert_params_check(p, err);
     if (st != TOON_STATUS_OK) return st;
     st = toon_imgreader_open(data, len, &p->limits, &j.reader, err);
     if (st != TOON_STATUS_OK) goto done;

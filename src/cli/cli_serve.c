@@ -1,0 +1,209 @@
+/*
+ * `toonify serve`: the HTTP service and its page (src/service).  This file only turns options
+ * into a configuration, finds the models the way the converter does, and waits for SIGINT or
+ * SIGTERM to shut the service down gracefully.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "service/service.h"
+
+static const char usage[] =
+    "usage: toonify serve [options]\n"
+    "\n"
+    "Serves the toonify page and its HTTP API (see the README).\n"
+    "\n"
+    "options:\n"
+    "      --host ADDR         address to listen on (default 127.0.0.1)\n"
+    "  -p, --port N            port (default 7860; 0 = any free port)\n"
+    "  -m, --models PATH       a model file or a directory of styles (default: as `toonify`\n"
+    "                          finds its model: $TOONIFY_MODEL_DIR, ./models, ...)\n"
+    "  -o, --outputs DIR       where results and their history go (default ./outputs)\n"
+    "  -w, --workers N         conversions at once (default 1)\n"
+    "  -t, --threads N         threads in all, shared by the workers (default: the CPUs)\n"
+    "      --memory-limit SIZE memory limit (default: the cgroup's, else physical memory)\n"
+    "      --queue N           jobs that may wait (default 16); more get 503\n"
+    "      --upload-limit SIZE largest request body (default 64M)\n"
+    "      --max-batch N       files per batch at most (default 50)\n"
+    "      --timeout S         close connections idle for S seconds (default 30)\n"
+    "      --sync-timeout S    how long /api/v1/cartoonize waits (default 600)\n"
+    "      --grace S           on SIGTERM, let running jobs finish for S seconds (default 10)\n"
+    "      --downgrade         run jobs that do not fit at the largest size that does\n"
+    "  -q, --quiet             no access log\n"
+    "  -v, --verbose           log more\n"
+    "  -h, --help              this text\n";
+
+static int int_opt(const char *name, const char *s, int lo, int hi, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || v < lo || v > hi) {
+        fprintf(stderr, "toonify serve: invalid value '%s' for --%s (%d..%d)\n", s, name, lo, hi);
+        return 0;
+    }
+    *out = (int)v;
+    return 1;
+}
+
+int toon_cli_serve(int argc, char **argv)
+{
+    struct toon_service_config cfg;
+    toon_service_default_config(&cfg);
+    const char *models = NULL;
+    int verbose = 0;
+    enum {
+        OPT_HOST = 256,
+        OPT_MEM,
+        OPT_QUEUE,
+        OPT_UPLOAD,
+        OPT_BATCH,
+        OPT_TIMEOUT,
+        OPT_SYNC,
+        OPT_GRACE,
+        OPT_DOWNGRADE
+    };
+    static const struct option longopts[] = {
+        {"host", required_argument, 0, OPT_HOST},
+        {"port", required_argument, 0, 'p'},
+        {"models", required_argument, 0, 'm'},
+        {"model", required_argument, 0, 'm'},
+        {"outputs", required_argument, 0, 'o'},
+        {"workers", required_argument, 0, 'w'},
+        {"threads", required_argument, 0, 't'},
+        {"memory-limit", required_argument, 0, OPT_MEM},
+        {"queue", required_argument, 0, OPT_QUEUE},
+        {"upload-limit", required_argument, 0, OPT_UPLOAD},
+        {"max-batch", required_argument, 0, OPT_BATCH},
+        {"timeout", required_argument, 0, OPT_TIMEOUT},
+        {"sync-timeout", required_argument, 0, OPT_SYNC},
+        {"grace", required_argument, 0, OPT_GRACE},
+        {"downgrade", no_argument, 0, OPT_DOWNGRADE},
+        {"quiet", no_argument, 0, 'q'},
+        {"verbose", no_argument, 0, 'v'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "p:m:o:w:t:qvh", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_HOST:
+            cfg.host = optarg;
+            break;
+        case 'p':
+            if (!int_opt("port", optarg, 0, 65535, &cfg.port)) return 2;
+            break;
+        case 'm':
+            models = optarg;
+            break;
+        case 'o':
+            cfg.outputs = optarg;
+            break;
+        case 'w':
+            if (!int_opt("workers", optarg, 1, 64, &cfg.workers)) return 2;
+            break;
+        case 't':
+            if (!int_opt("threads", optarg, 1, 1024, &cfg.threads)) return 2;
+            break;
+        case OPT_MEM:
+            if (!(cfg.memory_limit = toon_cli_parse_bytes(optarg))) {
+                fprintf(stderr, "toonify serve: invalid value '%s' for --memory-limit\n", optarg);
+                return 2;
+            }
+            break;
+        case OPT_QUEUE:
+            if (!int_opt("queue", optarg, 0, 100000, &cfg.queue_max)) return 2;
+            break;
+        case OPT_UPLOAD:
+            if (!(cfg.upload_max = toon_cli_parse_bytes(optarg))) {
+                fprintf(stderr, "toonify serve: invalid value '%s' for --upload-limit\n", optarg);
+                return 2;
+            }
+            break;
+        case OPT_BATCH:
+            if (!int_opt("max-batch", optarg, 1, 1000, &cfg.max_batch)) return 2;
+            break;
+        case OPT_TIMEOUT:
+            if (!int_opt("timeout", optarg, 1, 86400, &cfg.timeout_s)) return 2;
+            break;
+        case OPT_SYNC:
+            if (!int_opt("sync-timeout", optarg, 1, 86400, &cfg.sync_timeout_s)) return 2;
+            break;
+        case OPT_GRACE:
+            if (!int_opt("grace", optarg, 0, 86400, &cfg.grace_s)) return 2;
+            break;
+        case OPT_DOWNGRADE:
+            cfg.downgrade = 1;
+            break;
+        case 'q':
+            cfg.quiet = 1;
+            break;
+        case 'v':
+            verbose = 1;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return 0;
+        default:
+            fputs(usage, stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "toonify serve: unexpected argument '%s'\n%s", argv[optind], usage);
+        return 2;
+    }
+    toon_cli_log_to_stderr(verbose);
+
+    /* Without --models, the directory of the model `toonify` itself would use. */
+    char path[4096], tried[2048];
+    if (models) {
+        cfg.models = models;
+    } else if (toon_cli_find_model(NULL, path, sizeof path, tried, sizeof tried)) {
+        char *slash = strrchr(path, '/');
+        if (slash)
+            *slash = 0;
+        else
+            snprintf(path, sizeof path, ".");
+        cfg.models = path;
+    } else {
+        fprintf(stderr,
+                "toonify serve: no generator model found (looked in: %s); serving the "
+                "page with instructions.  Run tools/fetch-models.sh.\n",
+                tried);
+    }
+
+    /* Signals are taken by sigwait below: block them before any thread starts. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct toon_service *svc = NULL;
+    struct toon_err err = {""};
+    enum toon_status st = toon_service_new(&cfg, &svc, &err);
+    if (st == TOON_STATUS_OK) st = toon_service_start(svc, &err);
+    if (st != TOON_STATUS_OK) {
+        fprintf(stderr, "toonify serve: %s\n", err.msg);
+        toon_service_free(svc);
+        return toon_status_exit_code(st);
+    }
+    fprintf(stderr, "toonify serve: listening on http://%s:%d/\n",
+            strchr(cfg.host, ':') ? "[::1]" : cfg.host, toon_service_port(svc));
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    fprintf(stderr, "toonify serve: %s, shutting down (running jobs get %d s)\n",
+            sig == SIGINT ? "SIGINT" : "SIGTERM", cfg.grace_s);
+    toon_service_stop(svc);
+    toon_service_free(svc);
+    fprintf(stderr, "toonify serve: stopped\n");
+    return 0;
+}
