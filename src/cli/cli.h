@@ -9,6 +9,7 @@
 int toon_cli_convert(int argc, char **argv);
 int toon_cli_info(int argc, char **argv);
 int toon_cli_identify(int argc, char **argv);
+int toon_cli_models(int argc, char **argv);
 int toon_cli_serve(int argc, char **argv);
 int toon_cli_faces(int argc, char **argv);
 

@@ -11,6 +11,7 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "info") == 0) return toon_cli_info(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "identify") == 0) return toon_cli_identify(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "models") == 0) return toon_cli_models(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "faces") == 0) return toon_cli_faces(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "convert") == 0) return toon_cli_convert(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "serve") == 0) return toon_cli_serve(argc - 1, argv + 1);

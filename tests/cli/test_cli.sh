@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end tests of the toonify command: real files in, real files out, exit codes and
-# messages a person can act on.  Usage: test_cli.sh TOONIFY SHARED_DIR
+# messages a person can act on.  Usage: test_cli.sh TOONIFY SHARED_DIR MAKE_PB
 set -u
 T="$1"
 SHARED="$2"
+MAKE_PB="$3"
+FACES="$4" # the repo's models/ (tools/fetch-models.sh): face models
 W="$(mktemp -d)"
 trap 'rm -rf "$W"' EXIT
 PHOTO="$SHARED/images/astronaut.png"
@@ -78,8 +80,23 @@ check "a model file that is not a generator: exit 7" \
     bash -c "$(declare -f run err_has); T=$T W=$W; head -c 100000 $SHARED/models/whitebox_cartoon_gan_fp16.tflite > $W/bad.tflite && run 7 $T $PHOTO -o $W/x.png --model $W/bad.tflite && err_has 'bad.tflite'"
 check "info names the ISA, kernels and model" \
     bash -c "$T info | grep -q '^isa: ' && $T info | grep -q '^kernels: ' && $T info | grep -q '^model: .*tflite'"
-check "fast precision runs and stays close to fp32" \
+check "fast precision runs (its distance from fp32: bench/precision)" \
     bash -c "$(declare -f run); T=$T W=$W; run 0 $T $PHOTO -o $W/f.png --size 128 --precision fast && run 0 $T $PHOTO -o $W/g.png --size 128 --precision fp32"
+check "an official-layout style directory (.pb written from the TFLite weights) gives the same pixels" \
+    bash -c "$(declare -f run err_has); T=$T W=$W; mkdir -p $W/styles/anime && \
+        $MAKE_PB --eps 0.005001068115234375 --box 0.111083984375 $SHARED/models/whitebox_cartoon_gan_fp16.tflite $W/styles/anime/cartoon_bg.pb && \
+        cp $W/styles/anime/cartoon_bg.pb $W/styles/anime/cartoon_h.pb && \
+        run 0 $T models list --model $W/styles && grep -q 'style anime (graphdef)' $W/out && \
+        run 0 $T models verify --model $W/styles && \
+        run 0 $T $PHOTO -o $W/pb.png --size 128 --mode plain --model $W/styles --style anime && \
+        run 0 $T $PHOTO -o $W/tfl.png --size 128 --mode plain --model $SHARED/models/whitebox_cartoon_gan_fp16.tflite && \
+        cmp $W/pb.png $W/tfl.png && \
+        run 7 $T $PHOTO -o $W/x.png --model $W/styles --style nope && err_has 'anime'"
+check "faces found on the astronaut, hd and official modes run" \
+    bash -c "$(declare -f run ident); T=$T W=$W; run 0 $T faces $PHOTO --models $FACES && grep -q '\"score\"' $W/out && \
+        run 0 $T $PHOTO -o $W/hd.png --size 256 --mode hd --face-models $FACES && ident $W/hd.png | grep -q '^png 256x256' && \
+        run 0 $T $PHOTO -o $W/off.png --size 0 --mode official --face-models $FACES && ident $W/off.png | grep -q '^png 512x512' && \
+        ! cmp -s $W/hd.png $W/off.png"
 check "--help and --version" \
     bash -c "$T --help | grep -q 'usage: toonify' && $T --version | grep -q '^toonify '"
 
