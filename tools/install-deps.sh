@@ -25,4 +25,19 @@ if ((${#missing[@]})); then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# ---- begin: page tests of `toonify serve` (issue 4) -----------------------------------------
+# Debian's chromium for the browser tests (tests/e2e-web), node + npm to run them, and
+# playwright-core (pinned, from npm, no browser download) via tools/setup-web-tests.sh.
+web_missing=()
+dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed" || web_missing+=(chromium)
+command -v node >/dev/null || web_missing+=(nodejs)
+command -v npm >/dev/null || web_missing+=(npm)
+if ((${#web_missing[@]})); then
+    echo "installing: ${web_missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${web_missing[@]}" >/dev/null
+fi
+"$(dirname "$0")/setup-web-tests.sh"
+# ---- end: page tests of `toonify serve` ----------------------------------------------------
 echo "dependencies: ok"

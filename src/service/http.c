@@ -1,0 +1,135 @@
+/*
+ * Response helpers over libmicrohttpd.  JSON bodies are printed by cJSON into the counting
+ * allocator and handed to MHD with toon_free as their release callback; files are served from
+ * their descriptors (MHD sends them with sendfile), so a large result never sits in memory.
+ */
+#include <cJSON.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "service/http.h"
+#include "service/internal.h"
+
+static enum MHD_Result queue(struct toon_request *r, int code, struct MHD_Response *resp,
+                             size_t len)
+{
+    if (!resp) return MHD_NO;
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (r->job_id[0]) MHD_add_response_header(resp, "X-Toonify-Job", r->job_id);
+    r->code = code;
+    r->bytes = len;
+    enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned int)code, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+enum MHD_Result toon_http_json(struct toon_request *r, int code, cJSON *o)
+{
+    char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (!text)
+        return toon_http_bytes(r, 500, "application/json",
+                               "{\"error\":\"internal error\","
+                               "\"detail\":\"out of memory\"}",
+                               47, 0);
+    size_t n = strlen(text);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback(n, text, toon_free);
+    if (!resp) {
+        toon_free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    return queue(r, code, resp, n);
+}
+
+enum MHD_Result toon_http_error(struct toon_request *r, int code, const char *error,
+                                const char *detail)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", error);
+    cJSON_AddStringToObject(o, "detail", detail ? detail : "");
+    return toon_http_json(r, code, o);
+}
+
+enum MHD_Result toon_http_status(struct toon_request *r, enum toon_status st, const char *detail)
+{
+    int code = toon_status_http_code(st);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", toon_status_str(st));
+    cJSON_AddStringToObject(o, "detail", detail ? detail : "");
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!text) return MHD_NO;
+    size_t n = strlen(text);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback(n, text, toon_free);
+    if (!resp) {
+        toon_free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    if (code == 503) {
+        char s[16];
+        snprintf(s, sizeof s, "%d", toon_jobs_retry_after(r->svc));
+        MHD_add_response_header(resp, "Retry-After", s);
+    }
+    return queue(r, code, resp, n);
+}
+
+enum MHD_Result toon_http_bytes(struct toon_request *r, int code, const char *type,
+                                const void *data, size_t len, int copy)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        len, (void *)(uintptr_t)data, copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
+    if (!resp) return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", type);
+    return queue(r, code, resp, len);
+}
+
+static enum MHD_Result send_file(struct toon_request *r, const char *path, const char *type,
+                                 const char *download_name, int remove_now)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return toon_http_error(r, 404, "not found", "the result file is missing on disk");
+    if (remove_now) unlink(path);
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return toon_http_error(r, 404, "not found", "the result file is missing on disk");
+    }
+    struct MHD_Response *resp = MHD_create_response_from_fd64((uint64_t)st.st_size, fd);
+    if (!resp) {
+        close(fd);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", type);
+    if (download_name) {
+        char cd[300];
+        snprintf(cd, sizeof cd, "attachment; filename=\"%.200s\"", download_name);
+        MHD_add_response_header(resp, "Content-Disposition", cd);
+    }
+    return queue(r, 200, resp, (size_t)st.st_size);
+}
+
+enum MHD_Result toon_http_file(struct toon_request *r, const char *path, const char *type,
+                               const char *download_name)
+{
+    return send_file(r, path, type, download_name, 0);
+}
+
+enum MHD_Result toon_http_temp_file(struct toon_request *r, const char *path, const char *type,
+                                    const char *download_name)
+{
+    return send_file(r, path, type, download_name, 1);
+}
+
+const char *toon_http_header(struct toon_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}

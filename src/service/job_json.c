@@ -1,0 +1,166 @@
+/*
+ * A job as JSON: what GET /api/v1/jobs/{id} answers, what the history sidecars hold, and (read
+ * back) how finished jobs are restored after a restart.  One function each way keeps the two in
+ * step.
+ */
+#include <cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "service/internal.h"
+
+cJSON *toon_job_json(const struct toon_service *svc, const struct toon_job *j)
+{
+    (void)svc;
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddStringToObject(o, "id", j->id);
+    cJSON_AddStringToObject(o, "state", toon_job_state_name(j->state));
+    cJSON_AddNumberToObject(o, "progress", j->progress);
+    if (j->batch[0]) {
+        cJSON_AddStringToObject(o, "batch", j->batch);
+        cJSON_AddNumberToObject(o, "index", j->index);
+    }
+    cJSON_AddStringToObject(o, "filename", j->filename);
+    cJSON_AddStringToObject(o, "style", j->style_name);
+
+    cJSON *p = cJSON_AddObjectToObject(o, "params");
+    cJSON_AddNumberToObject(p, "size", j->requested_size);
+    cJSON_AddNumberToObject(p, "strength",
+                            (double)((int)(j->params.cp.strength * 1000 + 0.5f)) / 1000.0);
+    cJSON_AddStringToObject(p, "format", toon_format_ext(j->params.cp.format));
+    cJSON_AddNumberToObject(p, "quality", j->params.cp.quality);
+    cJSON_AddStringToObject(p, "precision",
+                            j->params.cp.gen.precision == TOON_PRECISION_FAST ? "fast" : "fp32");
+    cJSON_AddStringToObject(p, "mode", j->params.mode);
+
+    cJSON_AddNumberToObject(o, "size", j->out_w > j->out_h ? j->out_w : j->out_h);
+    cJSON_AddBoolToObject(o, "downgraded", j->downgraded);
+    if (j->note[0]) cJSON_AddStringToObject(o, "note", j->note);
+
+    cJSON *in = cJSON_AddObjectToObject(o, "input");
+    cJSON_AddNumberToObject(in, "w", j->info.w);
+    cJSON_AddNumberToObject(in, "h", j->info.h);
+    cJSON_AddStringToObject(in, "format",
+                            j->info.format ? toon_format_name(j->info.format) : "unknown");
+    cJSON_AddNumberToObject(in, "bytes", (double)j->in_bytes);
+
+    cJSON *out = cJSON_AddObjectToObject(o, "output");
+    cJSON_AddNumberToObject(out, "w", j->out_w);
+    cJSON_AddNumberToObject(out, "h", j->out_h);
+    cJSON_AddStringToObject(out, "format", toon_format_ext(j->params.cp.format));
+    cJSON_AddNumberToObject(out, "scale",
+                            j->info.w > 0 ? (double)j->out_w / (double)j->info.w : 0.0);
+    if (j->out_name[0]) {
+        char url[96];
+        snprintf(url, sizeof url, "/api/v1/jobs/%s/result", j->id);
+        cJSON_AddStringToObject(out, "file", j->out_name);
+        cJSON_AddNumberToObject(out, "bytes", (double)j->out_bytes);
+        cJSON_AddStringToObject(out, "url", url);
+    }
+
+    cJSON *m = cJSON_AddObjectToObject(o, "memory");
+    cJSON_AddNumberToObject(m, "planned_bytes", (double)j->cost_bytes);
+    cJSON_AddNumberToObject(m, "plan_heap_bytes", (double)j->plan_bytes);
+    cJSON_AddNumberToObject(m, "measured_heap_bytes", (double)j->used_bytes);
+    cJSON_AddNumberToObject(m, "rss_peak_bytes", (double)j->rss_peak);
+
+    cJSON *t = cJSON_AddObjectToObject(o, "timings");
+    cJSON_AddNumberToObject(t, "submitted", j->t_submit);
+    if (j->t_start > 0) {
+        cJSON_AddNumberToObject(t, "queued_s", j->t_start - j->t_submit);
+        cJSON_AddNumberToObject(t, "started", j->t_start);
+    }
+    if (j->t_end > 0) cJSON_AddNumberToObject(t, "finished", j->t_end);
+    if (j->t_end > 0 && j->t_start > 0) {
+        cJSON_AddNumberToObject(t, "run_s", j->t_end - j->t_start);
+        cJSON_AddNumberToObject(t, "decode_s", j->s_decode);
+        cJSON_AddNumberToObject(t, "network_s", j->s_network);
+        cJSON_AddNumberToObject(t, "encode_s", j->s_encode);
+    }
+    if (j->state == TOON_JOB_FAILED || j->state == TOON_JOB_CANCELLED) {
+        cJSON *e = cJSON_AddObjectToObject(o, "error");
+        cJSON_AddStringToObject(e, "error", j->error);
+        cJSON_AddStringToObject(e, "detail", j->detail);
+        cJSON_AddNumberToObject(e, "code", j->http_code);
+    }
+    return o;
+}
+
+static double num(const cJSON *o, const char *path1, const char *path2)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, path1);
+    if (path2) x = cJSON_GetObjectItemCaseSensitive(x, path2);
+    return cJSON_IsNumber(x) ? x->valuedouble : 0;
+}
+
+static void str(const cJSON *o, const char *path1, const char *path2, char *out, size_t len)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, path1);
+    if (path2) x = cJSON_GetObjectItemCaseSensitive(x, path2);
+    snprintf(out, len, "%s", cJSON_IsString(x) ? x->valuestring : "");
+}
+
+static int clamp_int(double v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : (int)v;
+}
+
+struct toon_job *toon_job_from_json(const cJSON *o)
+{
+    char state[16], id[64], fmt[8], name[160];
+    str(o, "state", NULL, state, sizeof state);
+    str(o, "id", NULL, id, sizeof id);
+    str(o, "output", "file", name, sizeof name);
+    if (strcmp(state, "done") != 0 || strlen(id) != 32 || !name[0] || strchr(name, '/') ||
+        name[0] == '.' || strlen(name) >= 128)
+        return NULL;
+    for (int i = 0; i < 32; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f'))) return NULL;
+    struct toon_job *j = toon_calloc(1, sizeof *j);
+    if (!j) return NULL;
+    toon_job_params_default(&j->params);
+    memcpy(j->id, id, 33);
+    j->style = -1;
+    j->refs = 1;
+    j->state = TOON_JOB_DONE;
+    j->progress = 1;
+    memcpy(j->out_name, name, strlen(name) + 1); /* shorter than 128, checked above */
+    str(o, "batch", NULL, j->batch, sizeof j->batch);
+    j->index = clamp_int(num(o, "index", NULL), 0, 1 << 20);
+    str(o, "filename", NULL, j->filename, sizeof j->filename);
+    str(o, "style", NULL, j->style_name, sizeof j->style_name);
+    str(o, "note", NULL, j->note, sizeof j->note);
+    j->downgraded = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "downgraded"));
+    j->requested_size = clamp_int(num(o, "params", "size"), 0, 65536);
+    j->params.cp.size = j->requested_size;
+    j->params.cp.strength = (float)num(o, "params", "strength");
+    str(o, "params", "format", fmt, sizeof fmt);
+    j->params.cp.format = toon_format_from_name(fmt);
+    if (j->params.cp.format == TOON_FORMAT_UNKNOWN) j->params.cp.format = TOON_FORMAT_PNG;
+    j->params.cp.quality = clamp_int(num(o, "params", "quality"), 0, 100);
+    str(o, "params", "precision", fmt, sizeof fmt);
+    j->params.cp.gen.precision =
+        strcmp(fmt, "fast") == 0 ? TOON_PRECISION_FAST : TOON_PRECISION_FP32;
+    str(o, "params", "mode", j->params.mode, sizeof j->params.mode);
+    j->info.w = clamp_int(num(o, "input", "w"), 0, 1 << 20);
+    j->info.h = clamp_int(num(o, "input", "h"), 0, 1 << 20);
+    str(o, "input", "format", fmt, sizeof fmt);
+    j->info.format = toon_format_from_name(fmt);
+    j->in_bytes = (size_t)num(o, "input", "bytes");
+    j->out_w = clamp_int(num(o, "output", "w"), 0, 1 << 20);
+    j->out_h = clamp_int(num(o, "output", "h"), 0, 1 << 20);
+    j->out_bytes = (size_t)num(o, "output", "bytes");
+    j->cost_bytes = (size_t)num(o, "memory", "planned_bytes");
+    j->plan_bytes = (size_t)num(o, "memory", "plan_heap_bytes");
+    j->used_bytes = (size_t)num(o, "memory", "measured_heap_bytes");
+    j->rss_peak = (size_t)num(o, "memory", "rss_peak_bytes");
+    j->t_submit = num(o, "timings", "submitted");
+    j->t_start = num(o, "timings", "started");
+    j->t_end = num(o, "timings", "finished");
+    j->s_decode = num(o, "timings", "decode_s");
+    j->s_network = num(o, "timings", "network_s");
+    j->s_encode = num(o, "timings", "encode_s");
+    return j;
+}

@@ -1,0 +1,355 @@
+#!/usr/bin/env python3
+"""API tests of `toonify serve` over real HTTP on loopback, against servers this script starts.
+
+Usage: test_api.py TOONIFY SHARED_DIR WORK_DIR
+Covers: health, readiness, status, metrics, the page's assets; jobs (raw and multipart bodies,
+poll, result, cancel); the synchronous endpoint; batches and their ZIP; errors (400, 404, 409,
+413 upload limit, 413 memory with the size that fits, automatic downgrade, 415, 503 queue full
+with Retry-After, 503 without a model); graceful shutdown and history after a restart.
+Images are small (128-256 px) so the whole file runs in well under a minute on two cores."""
+import io
+import json
+import os
+import shutil
+import socket
+import sys
+import threading
+import time
+import zipfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from svc import Runner, Server, image_size, multipart  # noqa: E402
+
+EXE, SHARED, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
+MODELS = os.path.join(SHARED, "models")
+PHOTO = open(os.path.join(SHARED, "images", "astronaut.png"), "rb").read()
+shutil.rmtree(WORK, ignore_errors=True)
+os.makedirs(WORK)
+OUT = os.path.join(WORK, "outputs")
+T = Runner()
+srv = Server(EXE, OUT, os.path.join(WORK, "server1.log"), models=MODELS,
+             args=["--upload-limit", "4M", "--workers", "1", "--grace", "600"])
+done_ids = []
+
+
+def check(cond, msg=""):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def submit(path, body=PHOTO, headers=None):
+    st, h, j = srv.json("POST", path, body, headers or {"Content-Type": "image/png"})
+    check(st == 202, "expected 202, got %d %s" % (st, j))
+    check(len(j["id"]) == 32 and all(c in "0123456789abcdef" for c in j["id"]), j["id"])
+    return j
+
+
+def t_health():
+    st, _, j = srv.json("GET", "/healthz")
+    check(st == 200 and j["status"] == "ok", (st, j))
+    st, _, j = srv.json("GET", "/readyz")
+    check(st == 200, (st, j))
+
+
+def t_status():
+    st, _, j = srv.json("GET", "/api/v1/status")
+    check(st == 200, st)
+    m = j["memory"]
+    check(m["rss_bytes"] > 0 and m["limit_bytes"] >= m["rss_bytes"], m)
+    check(j["queue"]["capacity"] == 16 and j["queue"]["workers"] == 1, j["queue"])
+    names = [s["name"] for s in j["styles"]]
+    check("whitebox_cartoon_gan_fp16" in names, names)
+    check(sum(1 for s in j["styles"] if s["default"]) == 1, j["styles"])
+
+
+def t_page():
+    st, h, body = srv.request("GET", "/")
+    check(st == 200 and h["content-type"].startswith("text/html") and b"toonify" in body, (st, h))
+    for path, ctype in (("/app.js", "text/javascript"), ("/app.css", "text/css")):
+        st, h, body = srv.request("GET", path)
+        check(st == 200 and h["content-type"].startswith(ctype) and len(body) > 100, (path, st, h))
+    st, _, j = srv.json("GET", "/nope.html")
+    check(st == 404 and j["error"], (st, j))
+
+
+def t_job_raw():
+    j = submit("/api/v1/jobs?size=256&strength=0.8")
+    check(j["state"] in ("queued", "running"), j)
+    check(j["memory"]["planned_bytes"] > 0, j["memory"])
+    j = srv.wait_job(j["id"])
+    check(j["state"] == "done", j)
+    check(j["progress"] == 1 and j["output"]["w"] == 256 and j["output"]["h"] == 256, j)
+    check(j["timings"]["run_s"] > 0 and j["memory"]["rss_peak_bytes"] > 0, j)
+    check(j["output"]["file"].startswith("outputs_") and j["output"]["file"].endswith(j["id"][:8] + ".png"), j)
+    st, h, data = srv.request("GET", j["output"]["url"])
+    check(st == 200 and h["content-type"] == "image/png", (st, h))
+    check(image_size(data) == ("png", 256, 256), image_size(data))
+    check(os.path.exists(os.path.join(OUT, j["output"]["file"])), "result not on disk")
+    check(os.path.exists(os.path.join(OUT, j["output"]["file"][:-4] + ".json")), "no sidecar")
+    done_ids.append(j["id"])
+
+
+def t_job_multipart():
+    body, ct = multipart([("size", "200"), ("format", "jpg"), ("quality", "80"), ("style", "whitebox_cartoon_gan_fp16")],
+                         [("file", "me.png", PHOTO, "image/png")])
+    j = submit("/api/v1/jobs", body, {"Content-Type": ct})
+    j = srv.wait_job(j["id"])
+    check(j["state"] == "done" and j["filename"] == "me.png", j)
+    st, h, data = srv.request("GET", "/api/v1/jobs/%s/result?download=1" % j["id"])
+    check(st == 200 and h["content-type"] == "image/jpeg" and "attachment" in h.get("content-disposition", ""), h)
+    check(image_size(data) == ("jpeg", 200, 200), image_size(data))
+    done_ids.append(j["id"])
+
+
+def t_sync():
+    st, h, data = srv.request("POST", "/api/v1/cartoonize?size=160&format=webp", PHOTO, {"Content-Type": "image/png"})
+    check(st == 200 and h["content-type"] == "image/webp", (st, h, data[:200]))
+    check(image_size(data) == ("webp", 160, 160), image_size(data))
+    check(len(h.get("x-toonify-job", "")) == 32, h)
+
+
+def t_cancel():
+    # A long job occupies the only worker, so the second one is certainly still queued.
+    long_job = submit("/api/v1/jobs?size=1536")
+    queued = submit("/api/v1/jobs?size=128")
+    st, _, j = srv.json("DELETE", "/api/v1/jobs/" + queued["id"])
+    check(st == 200 and j["state"] == "cancelled", (st, j))
+    st, _, j = srv.json("GET", "/api/v1/jobs/%s/result" % queued["id"])
+    check(st == 499 and j["error"] == "cancelled", (st, j))
+    st, _, j = srv.json("DELETE", "/api/v1/jobs/" + long_job["id"])
+    check(st == 200, (st, j))
+    j = srv.wait_job(long_job["id"], timeout=120)
+    check(j["state"] in ("cancelled", "done"), j)
+
+
+def t_result_not_ready():
+    long_job = submit("/api/v1/jobs?size=1024")
+    st, _, j = srv.json("GET", "/api/v1/jobs/%s/result" % long_job["id"])
+    check(st == 409 and j["error"] == "not ready", (st, j))
+    srv.json("DELETE", "/api/v1/jobs/" + long_job["id"])
+    srv.wait_job(long_job["id"])
+
+
+def t_batch_zip():
+    files = [("files", "a.png", PHOTO, "image/png"), ("files", "b.png", PHOTO, "image/png"),
+             ("files", "notes.txt", b"hello, not a photo", "text/plain")]
+    body, ct = multipart([("size", "128"), ("format", "png")], files)
+    st, _, b = srv.json("POST", "/api/v1/batches", body, {"Content-Type": ct})
+    check(st == 202 and b["total"] == 3 and len(b["jobs"]) == 3, (st, b))
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        st, _, s = srv.json("GET", "/api/v1/batches/" + b["id"])
+        check(st == 200, (st, s))
+        if s["state"] == "done":
+            break
+        time.sleep(0.2)
+    check(s["state"] == "done" and s["done"] == 2 and s["failed"] == 1, s)
+    bad = [j for j in s["jobs"] if j["state"] == "failed"][0]
+    check(bad["filename"] == "notes.txt" and bad["error"]["code"] == 415, bad)
+    st, h, data = srv.request("GET", s["zip_url"])
+    check(st == 200 and h["content-type"] == "application/zip", (st, h))
+    z = zipfile.ZipFile(io.BytesIO(data))
+    names = sorted(z.namelist())
+    check(names == ["001_a.png", "002_b.png"], names)
+    for n in names:
+        check(image_size(z.read(n)) == ("png", 128, 128), n)
+    done_ids.extend(j["id"] for j in s["jobs"] if j["state"] == "done")
+
+
+def t_errors():
+    st, _, j = srv.json("POST", "/api/v1/jobs", b"this is text, not an image", {"Content-Type": "text/plain"})
+    check(st == 415 and j["error"] and "PNG, JPEG or WebP" in j["detail"], (st, j))
+    st, _, j = srv.json("POST", "/api/v1/jobs", PHOTO[:100], {"Content-Type": "image/png"})
+    check(st in (415, 422), (st, j))
+    st, _, j = srv.json("GET", "/api/v1/jobs/0123456789abcdef0123456789abcdef")
+    check(st == 404 and j["error"] == "not found" and j["detail"], (st, j))
+    st, _, j = srv.json("GET", "/api/v1/batches/00000000000000000000000000000000")
+    check(st == 404, (st, j))
+    st, _, j = srv.json("POST", "/api/v1/jobs?size=big", PHOTO, {"Content-Type": "image/png"})
+    check(st == 400 and "size" in j["detail"], (st, j))
+    st, _, j = srv.json("POST", "/api/v1/jobs?strength=2", PHOTO, {"Content-Type": "image/png"})
+    check(st == 400 and "strength" in j["detail"], (st, j))
+    st, _, j = srv.json("POST", "/api/v1/jobs?colour=blue", PHOTO, {"Content-Type": "image/png"})
+    check(st == 400 and "unknown parameter" in j["detail"], (st, j))
+    st, _, j = srv.json("POST", "/api/v1/jobs?style=nonesuch", PHOTO, {"Content-Type": "image/png"})
+    check(st == 400 and "whitebox_cartoon_gan_fp16" in j["detail"], (st, j))
+    st, _, j = srv.json("POST", "/api/v1/jobs", b"", {"Content-Type": "image/png"})
+    check(st == 400 and "no image" in j["detail"], (st, j))
+    body, ct = multipart([], [("file", "x.png", PHOTO, "image/png")])
+    st, _, j = srv.json("POST", "/api/v1/jobs", body[:-30], {"Content-Type": ct})
+    check(st == 400 and "multipart" in j["detail"], (st, j))
+    st, _, j = srv.json("PUT", "/api/v1/status")
+    check(st == 405, (st, j))
+    st, _, j = srv.json("GET", "/api/v1/nothing")
+    check(st == 404, (st, j))
+    # Upload limit (4M here): refused from Content-Length before the body is sent (the client
+    # asks with Expect: 100-continue, so the answer comes before any byte of the body).
+    sock = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+    sock.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+                 b"Content-Length: 5242880\r\nExpect: 100-continue\r\n\r\n")
+    resp = b""
+    while b"}" not in resp:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        resp += chunk
+    sock.close()
+    check(resp.startswith(b"HTTP/1.1 413") and b"upload" in resp, resp[:300])
+
+
+def t_list_history():
+    st, _, h = srv.json("GET", "/api/v1/history?limit=100")
+    check(st == 200, st)
+    ids = [j["id"] for j in h["items"]]
+    for i in done_ids:
+        check(i in ids, "done job %s missing from history" % i)
+    check(all(j["state"] == "done" for j in h["items"]), "history lists only finished results")
+
+
+def t_metrics():
+    st, h, data = srv.request("GET", "/metrics")
+    text = data.decode()
+    check(st == 200 and h["content-type"].startswith("text/plain"), (st, h))
+    for name in ("toonify_jobs_submitted_total", 'toonify_jobs_finished_total{state="done"}',
+                 "toonify_memory_rss_bytes", "toonify_memory_limit_bytes", "toonify_queue_length",
+                 'toonify_http_requests_total{code="2xx"}'):
+        check(name in text, "missing " + name)
+    done = [l for l in text.splitlines() if l.startswith('toonify_jobs_finished_total{state="done"}')][0]
+    check(float(done.split()[-1]) >= 4, done)
+
+
+def t_restart_history():
+    # A job is running when SIGTERM arrives: the server lets it finish (grace), exits 0, and the
+    # results, old and new, are listed again by the next server on the same outputs directory.
+    j = submit("/api/v1/jobs?size=256")
+    time.sleep(0.2)
+    rc = srv.stop()
+    check(rc == 0, "exit code %s" % rc)
+    srv2 = Server(EXE, OUT, os.path.join(WORK, "server2.log"), models=MODELS)
+    try:
+        st, _, h = srv2.json("GET", "/api/v1/history?limit=200")
+        ids = [x["id"] for x in h["items"]]
+        for i in done_ids:
+            check(i in ids, "job %s lost in the restart" % i)
+        st, _, again = srv2.json("GET", "/api/v1/jobs/" + j["id"])
+        check(st == 200 and again["state"] == "done", (st, again))
+        st, hd, data = srv2.request("GET", "/api/v1/jobs/%s/result" % done_ids[0])
+        check(st == 200 and image_size(data) == ("png", 256, 256), (st, hd))
+        check(not [f for f in os.listdir(os.path.join(OUT, ".work"))], "leftover spool files")
+    finally:
+        srv2.stop()
+
+
+def calibrated_server(name):
+    """A server whose memory limit leaves about 64 MB for jobs beyond the idle server and the
+    16 MB reserve: a 256 px job (about 41 MB planned) fits, a 4096 px one (about 92 MB) never
+    does.  The idle server's size depends on the build (sanitizers inflate and vary it), so the
+    limit is calibrated on the server's own baseline, restarting it until the room is right."""
+    limit = 110 << 20
+    for attempt in range(5):
+        s = Server(EXE, os.path.join(WORK, "out-mem"), os.path.join(WORK, name + ".log"),
+                   models=MODELS, args=["--memory-limit", str(limit)])
+        m = s.json("GET", "/api/v1/status")[2]["memory"]
+        room = m["limit_bytes"] - m["reserve_bytes"] - m["baseline_bytes"]
+        if (48 << 20) <= room <= (80 << 20):
+            return s
+        s.stop()
+        limit = m["baseline_bytes"] + m["reserve_bytes"] + (64 << 20)
+    raise AssertionError("could not calibrate the memory limit: %s" % m)
+
+
+def t_memory_413_and_downgrade():
+    # Both answers come before any job has run (a finished job may raise the baseline).
+    s = calibrated_server("server-mem")
+    try:
+        st, _, j = s.json("POST", "/api/v1/jobs?size=4096", PHOTO, {"Content-Type": "image/png"})
+        check(st == 413 and j["error"] == "over the memory budget", (st, j))
+        fit = j.get("fit_size", 0)
+        check(0 < fit < 4096 and ("%d px would fit" % fit) in j["detail"], j)
+        check("the memory limit is" in j["detail"], j)
+        # The same job with downgrade on runs at that size and says so.
+        st, _, j = s.json("POST", "/api/v1/jobs?size=4096&downgrade=true", PHOTO, {"Content-Type": "image/png"})
+        check(st == 202 and j["downgraded"] and j["size"] == fit and "instead of 4096" in j["note"], (st, j))
+        s.json("DELETE", "/api/v1/jobs/" + j["id"])
+        s.wait_job(j["id"])
+    finally:
+        s.stop()
+    # A size that fits is accepted and runs under the same limit.
+    s = calibrated_server("server-mem2")
+    try:
+        st, _, j = s.json("POST", "/api/v1/jobs?size=256", PHOTO, {"Content-Type": "image/png"})
+        check(st == 202, (st, j))
+        check(s.wait_job(j["id"])["state"] == "done", "small job under the limit")
+    finally:
+        s.stop()
+
+
+def t_queue_full_503():
+    s = Server(EXE, os.path.join(WORK, "out-q"), os.path.join(WORK, "server-q.log"), models=MODELS,
+               args=["--queue", "1", "--workers", "1", "--grace", "0"])
+    try:
+        codes, retry = [], []
+
+        def client():
+            st, h, j = s.json("POST", "/api/v1/jobs?size=1024", PHOTO, {"Content-Type": "image/png"})
+            codes.append(st)
+            if st == 503:
+                retry.append(h.get("retry-after"))
+                check("queue is full" in j["detail"], j)
+
+        threads = [threading.Thread(target=client) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        # One runs, one waits, the rest are refused (at least 4 of the 6, since the first job
+        # takes seconds and the six requests milliseconds).
+        check(codes.count(202) <= 2 and codes.count(503) >= 4, codes)
+        check(all(r and int(r) >= 1 for r in retry), retry)
+        st, _, j = s.json("GET", "/api/v1/status")
+        check(j["queue"]["queued"] <= 1, j["queue"])
+        st, _, j = s.json("GET", "/healthz")
+        check(st == 200, "server still healthy")
+    finally:
+        rc = s.stop()
+        check(rc == 0, "exit code %s after SIGTERM with --grace 0" % rc)
+
+
+def t_no_model():
+    empty = os.path.join(WORK, "no-models")
+    os.makedirs(empty, exist_ok=True)
+    s = Server(EXE, os.path.join(WORK, "out-none"), os.path.join(WORK, "server-none.log"), models=empty)
+    try:
+        st, _, j = s.json("GET", "/readyz")
+        check(st == 503 and "fetch-models.sh" in j["detail"], (st, j))
+        st, _, j = s.json("GET", "/api/v1/status")
+        check(not j["ready"] and "fetch-models.sh" in j["model_error"], j)
+        st, h, j = s.json("POST", "/api/v1/jobs", PHOTO, {"Content-Type": "image/png"})
+        check(st == 503 and "fetch-models.sh" in j["detail"], (st, j))
+        st, _, body = s.request("GET", "/")
+        check(st == 200, "the page is still served")
+    finally:
+        s.stop()
+
+
+try:
+    for name, fn in [("health and readiness", t_health), ("status", t_status), ("page assets", t_page),
+                     ("job with a raw body", t_job_raw), ("job with a multipart body", t_job_multipart),
+                     ("synchronous cartoonize", t_sync), ("cancel queued and running", t_cancel),
+                     ("result before it is ready: 409", t_result_not_ready),
+                     ("batch with a ZIP and a bad file", t_batch_zip), ("errors", t_errors),
+                     ("history lists finished jobs", t_list_history), ("metrics", t_metrics),
+                     ("graceful stop, history after a restart", t_restart_history),
+                     ("413 with the size that fits, downgrade", t_memory_413_and_downgrade),
+                     ("queue full: 503 with Retry-After", t_queue_full_503),
+                     ("no model: 503 and instructions", t_no_model)]:
+        T.run(name, fn)
+finally:
+    srv.kill()
+rc = T.finish()
+if rc:
+    for f in sorted(os.listdir(WORK)):
+        if f.endswith(".log"):
+            print("---- %s (last 40 lines)" % f)
+            print("\n".join(open(os.path.join(WORK, f), errors="replace").read().splitlines()[-40:]))
+sys.exit(rc)
