@@ -1,8 +1,10 @@
 /* The log callback (see log.h).  The default callback drops everything. */
 #include "core/log.h"
+#include "core/assert.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static toon_log_fn g_fn;
 static void *g_user;
@@ -22,4 +24,11 @@ void toon_log(enum toon_log_level level, const char *fmt, ...)
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     g_fn(level, buf, g_user);
+}
+
+void toon_assert_fail(const char *cond, const char *file, int line)
+{
+    toon_log(TOON_LOG_ERROR, "bug: %s:%d: assertion failed: %s", file, line, cond);
+    fprintf(stderr, "toonify: bug: %s:%d: assertion failed: %s\n", file, line, cond);
+    abort();
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/assert.h"
 #include "core/cpu.h"
 #include "core/parallel.h"
 
@@ -141,15 +142,14 @@ enum toon_kernel toon_conv_kernel(const struct toon_conv *c)
 
 /* Output columns [x0, x1) of one output row, reference kernel. */
 static void ref_row(const struct toon_conv_shape *s, const float *w, const float *b,
-                    const float *in, float *out, int r, int x0, int x1)
+                    const float *const *rows, float *out, int r, int x0, int x1)
 {
-    size_t in_row = (size_t)s->w_in * s->cin;
     float *o = out + (size_t)r * s->w_out * s->cout;
     for (int x = x0; x < x1; x++) {
         for (int oc = 0; oc < s->cout; oc++) {
             float acc = b[oc];
             for (int kh = 0; kh < s->k; kh++) {
-                const float *irow = in + (size_t)(r * s->stride + kh) * in_row;
+                const float *irow = rows[r * s->stride + kh];
                 for (int kw = 0; kw < s->k; kw++) {
                     int ix = x * s->stride - s->pad_l + kw;
                     if (ix < 0 || ix >= s->w_in) continue;
@@ -168,7 +168,8 @@ enum { SEG = 128 };
 
 struct row_job {
     const struct toon_conv_shape *s;
-    const float *w, *b, *in;
+    const float *w, *b;
+    const float *const *rows;
     float *out;
     enum toon_kernel kind;
     int n_seg;
@@ -181,36 +182,47 @@ static void row_job_run(void *ctx, int i)
     int x1 = x0 + SEG < j->s->w_out ? x0 + SEG : j->s->w_out;
     switch (j->kind) {
     case TOON_KERNEL_DIRECT_AVX512:
-        toon_conv_direct_f32__avx512(j->s, j->w, j->b, j->in, j->out, r, x0, x1);
+        toon_conv_direct_f32__avx512(j->s, j->w, j->b, j->rows, j->out, r, x0, x1);
         break;
     case TOON_KERNEL_DIRECT_AVX2:
-        toon_conv_direct_f32__avx2(j->s, j->w, j->b, j->in, j->out, r, x0, x1);
+        toon_conv_direct_f32__avx2(j->s, j->w, j->b, j->rows, j->out, r, x0, x1);
         break;
     default:
-        ref_row(j->s, j->w, j->b, j->in, j->out, r, x0, x1);
+        ref_row(j->s, j->w, j->b, j->rows, j->out, r, x0, x1);
         break;
     }
 }
 
 static void run_rows(const struct toon_conv_shape *s, const float *w, const float *b,
-                     const float *in, float *out, enum toon_kernel kind)
+                     const float *const *rows, float *out, enum toon_kernel kind)
 {
-    struct row_job j = {s, w, b, in, out, kind, (s->w_out + SEG - 1) / SEG};
+    struct row_job j = {s, w, b, rows, out, kind, (s->w_out + SEG - 1) / SEG};
     toon_parallel_for(s->rows_out * j.n_seg, row_job_run, &j);
 }
 
 void toon_conv_ref(const struct toon_conv_shape *s, const float *w, const float *b, const float *in,
                    float *out)
 {
-    run_rows(s, w, b, in, out, TOON_KERNEL_REF);
+    const float *rows[64];
+    TOON_ASSERT(s->rows_in <= 64);
+    for (int i = 0; i < s->rows_in; i++) rows[i] = in + (size_t)i * s->w_in * s->cin;
+    run_rows(s, w, b, rows, out, TOON_KERNEL_REF);
 }
 
-void toon_conv_run(struct toon_conv *c, const float *in, float *out)
+void toon_conv_run(struct toon_conv *c, const float *const *rows, float *out)
 {
     if (c->dnnl)
-        toon_dnnl_conv_run(c->dnnl, in, out);
+        toon_dnnl_conv_run(c->dnnl, rows, out);
     else
-        run_rows(&c->s, c->w, c->b, in, out, c->kind);
+        run_rows(&c->s, c->w, c->b, rows, out, c->kind);
+}
+
+int toon_conv_span(const struct toon_gen_conv *gc, int rows_out, enum toon_kernel kind)
+{
+    if (kind != TOON_KERNEL_DNNL_F32 && kind != TOON_KERNEL_DNNL_BF16) return 1;
+    struct toon_conv_shape s;
+    toon_conv_shape_init(&s, gc, 0, 16, rows_out);
+    return toon_dnnl_span(&s);
 }
 
 const char *toon_conv_impl(const struct toon_conv *c)

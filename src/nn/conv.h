@@ -1,11 +1,13 @@
 /*
  * Convolution layers of the generator, prepared for one image width and one band height.
  *
- * A `struct toon_conv` computes `rows_out` output rows at a time from a contiguous block of
- * input rows that already includes any vertical padding (the executors feed explicit zero
- * rows at the image edges, so no band ever needs vertical padding and one prepared kernel
- * serves every band).  Horizontal padding follows TF `SAME`.  Bias and the optional leaky
- * ReLU (slope 0.2) are fused.
+ * A `struct toon_conv` computes `rows_out` output rows at a time from `rows_in` input rows
+ * given as row pointers, which already include any vertical padding (the executors feed
+ * explicit zero rows at the image edges, so no band ever needs vertical padding and one
+ * prepared kernel serves every band).  Some kernels read several rows as one block: rows
+ * i .. i + span - 1 must then lie evenly one row apart in memory (toon_conv_span).
+ * Horizontal padding follows TF `SAME`.  Bias and the optional leaky ReLU (slope 0.2) are
+ * fused.
  *
  * Kernels: a portable C reference (always available, the oracle for tests), oneDNN (fp32, or
  * bf16 inputs with fp32 accumulation) for the wide layers, and our own AVX-512 / AVX2 kernel
@@ -51,10 +53,14 @@ const char *toon_conv_impl(const struct toon_conv *c);
 size_t toon_conv_plan_bytes(const struct toon_gen_conv *gc, int w_in, int rows_out,
                             enum toon_kernel kind);
 
-/* in: [rows_in][w_in][cin], out: [rows_out][w_out][cout].  Uses the current thread count. */
-void toon_conv_run(struct toon_conv *c, const float *in, float *out);
+/* rows: rows_in pointers to [w_in][cin] rows; out: [rows_out][w_out][cout].  Uses the
+ * current thread count. */
+void toon_conv_run(struct toon_conv *c, const float *const *rows, float *out);
+/* How many consecutive input rows the kernel reads as one evenly spaced block (1: any rows). */
+int toon_conv_span(const struct toon_gen_conv *gc, int rows_out, enum toon_kernel kind);
 
-/* The reference kernel on its own (tests): same contract, weights OHWI as in genweights.h. */
+/* The reference kernel on its own (tests): contiguous input [rows_in][w_in][cin], weights
+ * OHWI as in genweights.h. */
 void toon_conv_ref(const struct toon_conv_shape *s, const float *w, const float *b, const float *in,
                    float *out);
 
@@ -63,9 +69,9 @@ void toon_conv_ref(const struct toon_conv_shape *s, const float *w, const float 
  * sums its taps in the same order whichever code path (interior or edge) handles it, so the
  * result does not depend on how columns are split between threads. */
 void toon_conv_direct_f32__avx512(const struct toon_conv_shape *s, const float *w, const float *b,
-                                  const float *in, float *out, int row, int x0, int x1);
+                                  const float *const *rows, float *out, int row, int x0, int x1);
 void toon_conv_direct_f32__avx2(const struct toon_conv_shape *s, const float *w, const float *b,
-                                const float *in, float *out, int row, int x0, int x1);
+                                const float *const *rows, float *out, int row, int x0, int x1);
 
 /* Which kernel toonify picks for a layer on this CPU (after the TOONIFY_ISA cap). */
 enum toon_kernel toon_conv_choose(const struct toon_gen_conv *gc, int fast);
@@ -74,7 +80,10 @@ enum toon_kernel toon_conv_choose(const struct toon_gen_conv *gc, int fast);
 struct toon_dnnl_conv;
 enum toon_status toon_dnnl_conv_new(const struct toon_conv_shape *s, const float *w, const float *b,
                                     int bf16, struct toon_dnnl_conv **out, struct toon_err *err);
-void toon_dnnl_conv_run(struct toon_dnnl_conv *d, const float *in, float *out);
+void toon_dnnl_conv_run(struct toon_dnnl_conv *d, const float *const *rows, float *out);
+/* A 3x3 layer runs as one 1x3 primitive per kernel row (see conv_dnnl.c). */
+int toon_dnnl_split(const struct toon_conv_shape *s);
+int toon_dnnl_span(const struct toon_conv_shape *s);
 void toon_dnnl_conv_free(struct toon_dnnl_conv *d);
 size_t toon_dnnl_conv_plan_bytes(const struct toon_conv_shape *s, int bf16);
 const char *toon_dnnl_conv_impl(const struct toon_dnnl_conv *d);

@@ -15,10 +15,10 @@ static inline float finish(__m512 acc, float bias, int lrelu)
 }
 
 void toon_conv_direct_f32__avx512(const struct toon_conv_shape *s, const float *w, const float *b,
-                                  const float *in, float *out, int row, int x0, int x1)
+                                  const float *const *rows, float *out, int row, int x0, int x1)
 {
     const int k = s->k, cin = s->cin, st = s->stride, pad = s->pad_l;
-    const size_t in_row = (size_t)s->w_in * cin, w_oc = (size_t)k * k * cin;
+    const size_t w_oc = (size_t)k * k * cin;
     float *o = out + (size_t)row * s->w_out * 3;
     int x = x0;
     while (x < x1) {
@@ -28,7 +28,7 @@ void toon_conv_direct_f32__avx512(const struct toon_conv_shape *s, const float *
             for (int p = 0; p < 4; p++)
                 for (int oc = 0; oc < 3; oc++) a[p][oc] = _mm512_setzero_ps();
             for (int kh = 0; kh < k; kh++) {
-                const float *irow = in + (size_t)(row * st + kh) * in_row;
+                const float *irow = rows[row * st + kh];
                 for (int kw = 0; kw < k; kw++) {
                     const float *ip = irow + (size_t)(first + kw) * cin;
                     const float *wp = w + ((size_t)kh * k + kw) * cin;
@@ -54,7 +54,7 @@ void toon_conv_direct_f32__avx512(const struct toon_conv_shape *s, const float *
         /* One pixel near an edge: the same sums, skipping the taps in the padding. */
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0;
         for (int kh = 0; kh < k; kh++) {
-            const float *irow = in + (size_t)(row * st + kh) * in_row;
+            const float *irow = rows[row * st + kh];
             for (int kw = 0; kw < k; kw++) {
                 int ix = first + kw;
                 if (ix < 0 || ix >= s->w_in) continue;

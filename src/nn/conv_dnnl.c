@@ -1,9 +1,16 @@
 /*
  * oneDNN convolutions (see conv.h).  Measured on this project's machine (bench/KERNELS.md),
- * oneDNN's brgemm convolutions run the generator's 3x3 layers at 90-96% of the fp32 FMA peak
- * and its bf16 ones at about twice that, which our own kernels would have to match.
+ * oneDNN's convolutions run the generator's 3x3 layers at 85-95% of the fp32 FMA peak and
+ * its bf16 ones at about twice that, which our own kernels would have to match.
  *
- * One primitive per layer and band shape, created once (creating costs milliseconds,
+ * A 3x3 layer runs as three 1x3 convolutions, one per kernel row, each adding into the
+ * output (oneDNN's sum post-op; bias on the first, leaky ReLU on the last).  oneDNN wants its
+ * input rows evenly spaced in memory, and the streaming executor keeps rows in rings; a block
+ * of one row per kernel row is contiguous wherever it sits in the ring, while a block of three
+ * would need the ring's first rows copied past its end.  That saves two rows of every ring
+ * (9 MB at 2048 px), and measured no slower: 1.56 s against 1.69 s for the network at 1024 px.
+ *
+ * One set of primitives per layer and band shape, created once (creating costs milliseconds,
  * executing a created one microseconds).  Everything sizeable that oneDNN needs is allocated
  * here through the counting allocator: reordered weights, the scratchpad (user mode), and for
  * bf16 the staging buffer the fp32 input rows are converted into.
@@ -18,12 +25,15 @@
 #include "core/log.h"
 #include "nn/conv.h"
 
+enum { MAX_PARTS = 7 };
+
 struct toon_dnnl_conv {
+    int n_parts; /* 1 (the whole kernel) or k (one primitive per kernel row) */
     dnnl_stream_t stream;
-    dnnl_primitive_t conv;
+    dnnl_primitive_t conv[MAX_PARTS];
     dnnl_primitive_t to_bf16; /* f32 -> bf16 input staging, or NULL */
-    dnnl_memory_t src, src_f32, wei, bias, dst, scratch;
-    void *wei_buf, *scratch_buf, *stage_buf, *bias_buf;
+    dnnl_memory_t src, src_f32, wei[MAX_PARTS], bias, dst, scratch;
+    void *wei_buf[MAX_PARTS], *scratch_buf, *stage_buf, *bias_buf;
     char impl[64]; /* oneDNN's implementation name, e.g. "brgconv:avx512_core" */
 };
 
@@ -54,16 +64,28 @@ int toon_dnnl_available(int bf16)
     return bf16 ? (toon_cpu_features() & TOON_CPU_AVX512_BF16) != 0 : 1;
 }
 
-/* Descriptors of one layer: src/dst NHWC blocks of rows, weights in oneDNN's chosen format. */
+int toon_dnnl_split(const struct toon_conv_shape *s)
+{
+    return s->k == 3;
+}
+
+int toon_dnnl_span(const struct toon_conv_shape *s)
+{
+    return toon_dnnl_split(s) ? (s->rows_out - 1) * s->stride + 1 : s->rows_in;
+}
+
+/* Descriptors of one part: src/dst NHWC blocks of rows, weights in oneDNN's chosen format. */
 struct descs {
     dnnl_memory_desc_t src, src_f32, wei_any, wei_ohwi, bias, dst;
     dnnl_convolution_desc_t conv;
 };
 
-static dnnl_status_t make_descs(const struct toon_conv_shape *s, int bf16, struct descs *d)
+static dnnl_status_t make_descs(const struct toon_conv_shape *s, int bf16, int kh, int with_bias,
+                                struct descs *d)
 {
-    dnnl_dims_t sd = {1, s->cin, s->rows_in, s->w_in};
-    dnnl_dims_t wd = {s->cout, s->cin, s->k, s->k};
+    int src_rows = toon_dnnl_span(s);
+    dnnl_dims_t sd = {1, s->cin, src_rows, s->w_in};
+    dnnl_dims_t wd = {s->cout, s->cin, kh, s->k};
     dnnl_dims_t bd = {s->cout};
     dnnl_dims_t dd = {1, s->cout, s->rows_out, s->w_out};
     dnnl_dims_t strides = {s->stride, s->stride};
@@ -78,25 +100,63 @@ static dnnl_status_t make_descs(const struct toon_conv_shape *s, int bf16, struc
         (st = dnnl_memory_desc_init_by_tag(&d->bias, 1, bd, dnnl_f32, dnnl_x)) ||
         (st = dnnl_memory_desc_init_by_tag(&d->dst, 4, dd, dnnl_f32, dnnl_nhwc)))
         return st;
-    return dnnl_convolution_forward_desc_init(&d->conv, dnnl_forward_inference,
-                                              dnnl_convolution_direct, &d->src, &d->wei_any,
-                                              &d->bias, &d->dst, strides, pl, pr);
+    return dnnl_convolution_forward_desc_init(
+        &d->conv, dnnl_forward_inference, dnnl_convolution_direct, &d->src, &d->wei_any,
+        with_bias ? &d->bias : NULL, &d->dst, strides, pl, pr);
 }
 
-static dnnl_status_t make_pd(const struct toon_conv_shape *s, struct descs *d,
-                             dnnl_primitive_desc_t *pd)
+/* oneDNN lists its implementations best first, and the first is its brgemm convolution.  Its
+ * plain JIT convolution ("jit:") runs the generator's layers at the same speed (197-216
+ * against 204-217 GFLOP/s, one row of 512-2048 px, 2 threads; the whole network a little
+ * faster, split into kernel rows) but allocates 0.15 MB of its own per primitive where the
+ * brgemm one takes 0.7-1.4 MB, outside any plan (at 2048 px: 54.9 MB against 74.0 MB for the
+ * whole process): take it when it is offered. */
+static dnnl_status_t pick_impl(struct descs *d, dnnl_primitive_attr_t attr,
+                               dnnl_primitive_desc_t *pd)
+{
+    dnnl_primitive_desc_iterator_t it;
+    dnnl_status_t st = dnnl_primitive_desc_iterator_create(&it, &d->conv, attr, g_engine, NULL);
+    if (st) return st;
+    dnnl_primitive_desc_t first = NULL;
+    const char *want = "jit:";
+    for (int i = 0; i < 16; i++) {
+        dnnl_primitive_desc_t q = dnnl_primitive_desc_iterator_fetch(it);
+        if (!q) break;
+        const char *name = NULL;
+        dnnl_primitive_desc_query(q, dnnl_query_impl_info_str, 0, &name);
+        if (name && strncmp(name, want, strlen(want)) == 0) {
+            if (first) dnnl_primitive_desc_destroy(first);
+            *pd = q;
+            dnnl_primitive_desc_iterator_destroy(it);
+            return dnnl_success;
+        }
+        if (!first)
+            first = q;
+        else
+            dnnl_primitive_desc_destroy(q);
+        if (dnnl_primitive_desc_iterator_next(it) != dnnl_success) break;
+    }
+    dnnl_primitive_desc_iterator_destroy(it);
+    if (!first) return dnnl_unimplemented;
+    *pd = first;
+    return dnnl_success;
+}
+
+static dnnl_status_t make_pd(struct descs *d, int sum, int lrelu, dnnl_primitive_desc_t *pd)
 {
     dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t po = NULL;
     dnnl_status_t st = dnnl_primitive_attr_create(&attr);
     if (st) return st;
     st = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
-    if (!st && s->lrelu) {
+    if (!st && (sum || lrelu)) {
         st = dnnl_post_ops_create(&po);
-        if (!st) st = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.2f, 0.0f);
+        if (!st && sum) st = dnnl_post_ops_append_sum(po, 1.0f);
+        if (!st && lrelu)
+            st = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.2f, 0.0f);
         if (!st) st = dnnl_primitive_attr_set_post_ops(attr, po);
     }
-    if (!st) st = dnnl_primitive_desc_create(pd, &d->conv, attr, g_engine, NULL);
+    if (!st) st = pick_impl(d, attr, pd);
     if (po) dnnl_post_ops_destroy(po);
     dnnl_primitive_attr_destroy(attr);
     return st;
@@ -106,14 +166,16 @@ size_t toon_dnnl_conv_plan_bytes(const struct toon_conv_shape *s, int bf16)
 {
     size_t ov = toon_alloc_overhead();
     size_t n = sizeof(struct toon_dnnl_conv) + ov;
+    int parts = toon_dnnl_split(s) ? s->k : 1, kh = toon_dnnl_split(s) ? 1 : s->k;
     /* Weights: oneDNN's blocked formats pad channels to the vector width; bound it by padding
      * both channel counts to 16 (64 bytes per fp32 vector). */
     size_t cin16 = ((size_t)s->cin + 15) / 16 * 16, cout16 = ((size_t)s->cout + 15) / 16 * 16;
-    n += cin16 * cout16 * (size_t)s->k * s->k * (bf16 ? 2 : 4) + ov;
-    n += cout16 * 4 + ov;
+    n += (size_t)parts * (cin16 * cout16 * (size_t)kh * s->k * (bf16 ? 2 : 4) + ov);
+    n += (size_t)s->cout * 4 + ov;
     n += 64 * 1024 + ov; /* scratchpad: 12 KiB measured for every layer shape; bounded here */
-    if (bf16) n += (size_t)s->rows_in * s->w_in * s->cin * 2 + ov;
-    /* The weights are reordered from a temporary fp32 copy that dnnl holds during creation. */
+    if (bf16) n += (size_t)toon_dnnl_span(s) * s->w_in * s->cin * 2 + ov;
+    /* The weights of one part, sliced out of the OHWI tensor while creating it. */
+    n += (size_t)s->cout * kh * s->k * s->cin * sizeof(float) + ov;
     return n;
 }
 
@@ -123,21 +185,6 @@ static enum toon_status fail_dnnl(struct toon_err *err, const char *what, dnnl_s
                         st == dnnl_out_of_memory ? TOON_STATUS_NO_MEMORY : TOON_STATUS_INTERNAL,
                         "oneDNN: %s failed (status %d)", what, (int)st);
 }
-
-enum toon_status toon_dnnl_conv_new(const struct toon_conv_shape *s, const float *w, const float *b,
-                                    int bf16, struct toon_dnnl_conv **out, struct toon_err *err)
-{
-    if (!toon_dnnl_available(bf16))
-        return toon_err_set(err, TOON_STATUS_UNSUPPORTED, "oneDNN %s is not available here",
-                            bf16 ? "bf16" : "fp32");
-    enum toon_status ret = TOON_STATUS_OK;
-    dnnl_status_t st;
-    struct descs d;
-    dnnl_primitive_desc_t pd = NULL, rpd = NULL;
-    dnnl_primitive_t reorder = NULL;
-    dnnl_memory_t wsrc = NULL;
-    struct toon_dnnl_conv *c = toon_calloc(1, sizeof *c);
-    if (!c) return toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory");
 
 #define DNNL_TRY(call, what)                                                                       \
     do {                                                                                           \
@@ -154,85 +201,130 @@ enum toon_status toon_dnnl_conv_new(const struct toon_conv_shape *s, const float
         }                                                                                          \
     } while (0)
 
-    DNNL_TRY(make_descs(s, bf16, &d), "convolution descriptor");
-    DNNL_TRY(make_pd(s, &d, &pd), "convolution primitive descriptor");
-    const char *impl = NULL;
-    dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
-    snprintf(c->impl, sizeof c->impl, "%s", impl ? impl : "?");
-    DNNL_TRY(dnnl_primitive_create(&c->conv, pd), "convolution primitive");
-    DNNL_TRY(dnnl_stream_create(&c->stream, g_engine, dnnl_stream_default_flags), "stream");
+/* Creates part `part` of c: its primitive and its weights, reordered from OHWI fp32. */
+static enum toon_status make_part(struct toon_dnnl_conv *c, const struct toon_conv_shape *s,
+                                  const float *w, int bf16, int part, size_t *scratch_bytes,
+                                  struct toon_err *err)
+{
+    enum toon_status ret = TOON_STATUS_OK;
+    dnnl_status_t st;
+    int split = c->n_parts > 1, kh = split ? 1 : s->k;
+    struct descs d;
+    dnnl_primitive_desc_t pd = NULL, rpd = NULL;
+    dnnl_primitive_t reorder = NULL;
+    dnnl_memory_t wsrc = NULL;
+    float *slice = NULL;
+    int first = part == 0, last = part == c->n_parts - 1;
 
+    DNNL_TRY(make_descs(s, bf16, kh, first, &d), "convolution descriptor");
+    DNNL_TRY(make_pd(&d, !first, last && s->lrelu, &pd), "convolution primitive descriptor");
+    if (first) {
+        const char *impl = NULL;
+        dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+        snprintf(c->impl, sizeof c->impl, "%s%s", impl ? impl : "?", split ? " x3 rows" : "");
+    }
+    DNNL_TRY(dnnl_primitive_create(&c->conv[part], pd), "convolution primitive");
     const dnnl_memory_desc_t *wq = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     const dnnl_memory_desc_t *sp = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-    size_t wbytes = dnnl_memory_desc_get_size(wq), sbytes = dnnl_memory_desc_get_size(sp);
-    ALLOC_TRY(c->wei_buf, wbytes);
-    ALLOC_TRY(c->scratch_buf, sbytes ? sbytes : 64);
-    ALLOC_TRY(c->bias_buf, (size_t)s->cout * sizeof(float));
-    memcpy(c->bias_buf, b, (size_t)s->cout * sizeof(float));
-    DNNL_TRY(dnnl_memory_create(&c->wei, wq, g_engine, c->wei_buf), "weights memory");
-    DNNL_TRY(dnnl_memory_create(&c->scratch, sp, g_engine, c->scratch_buf), "scratchpad");
-    DNNL_TRY(dnnl_memory_create(&c->bias, &d.bias, g_engine, c->bias_buf), "bias memory");
-    DNNL_TRY(dnnl_memory_create(&c->dst, &d.dst, g_engine, DNNL_MEMORY_NONE), "dst memory");
+    size_t sb = dnnl_memory_desc_get_size(sp);
+    if (sb > *scratch_bytes) *scratch_bytes = sb;
+    ALLOC_TRY(c->wei_buf[part], dnnl_memory_desc_get_size(wq));
+    DNNL_TRY(dnnl_memory_create(&c->wei[part], wq, g_engine, c->wei_buf[part]), "weights memory");
 
-    /* Reorder the OHWI fp32 weights into oneDNN's format (and precision), once. */
-    DNNL_TRY(dnnl_memory_create(&wsrc, &d.wei_ohwi, g_engine, (void *)w), "weights source");
+    /* The kernel rows this part computes, as an OHWI tensor of its own. */
+    size_t row = (size_t)s->k * s->cin, n = (size_t)s->cout * kh * row;
+    ALLOC_TRY(slice, n * sizeof(float));
+    for (int oc = 0; oc < s->cout; oc++)
+        memcpy(slice + (size_t)oc * kh * row, w + ((size_t)oc * s->k + (split ? part : 0)) * row,
+               (size_t)kh * row * sizeof(float));
+    DNNL_TRY(dnnl_memory_create(&wsrc, &d.wei_ohwi, g_engine, slice), "weights source");
     DNNL_TRY(dnnl_reorder_primitive_desc_create(&rpd, &d.wei_ohwi, g_engine, wq, g_engine, NULL),
              "weights reorder descriptor");
     DNNL_TRY(dnnl_primitive_create(&reorder, rpd), "weights reorder");
-    dnnl_exec_arg_t rargs[2] = {{DNNL_ARG_FROM, wsrc}, {DNNL_ARG_TO, c->wei}};
+    dnnl_exec_arg_t rargs[2] = {{DNNL_ARG_FROM, wsrc}, {DNNL_ARG_TO, c->wei[part]}};
     DNNL_TRY(dnnl_primitive_execute(reorder, c->stream, 2, rargs), "weights reorder");
     DNNL_TRY(dnnl_stream_wait(c->stream), "stream wait");
 
-    if (bf16) {
-        size_t n = (size_t)s->rows_in * s->w_in * s->cin * 2;
-        ALLOC_TRY(c->stage_buf, n);
-        DNNL_TRY(dnnl_memory_create(&c->src, &d.src, g_engine, c->stage_buf), "bf16 staging");
-        DNNL_TRY(dnnl_memory_create(&c->src_f32, &d.src_f32, g_engine, DNNL_MEMORY_NONE),
-                 "src memory");
-        dnnl_primitive_desc_t spd = NULL;
-        DNNL_TRY(
-            dnnl_reorder_primitive_desc_create(&spd, &d.src_f32, g_engine, &d.src, g_engine, NULL),
-            "bf16 conversion descriptor");
-        st = dnnl_primitive_create(&c->to_bf16, spd);
-        dnnl_primitive_desc_destroy(spd);
-        DNNL_TRY(st, "bf16 conversion");
-    } else {
-        DNNL_TRY(dnnl_memory_create(&c->src, &d.src, g_engine, DNNL_MEMORY_NONE), "src memory");
+    if (first) { /* memories shared by every part */
+        DNNL_TRY(dnnl_memory_create(&c->bias, &d.bias, g_engine, c->bias_buf), "bias memory");
+        DNNL_TRY(dnnl_memory_create(&c->dst, &d.dst, g_engine, DNNL_MEMORY_NONE), "dst memory");
+        if (bf16) {
+            ALLOC_TRY(c->stage_buf, (size_t)toon_dnnl_span(s) * s->w_in * s->cin * 2);
+            DNNL_TRY(dnnl_memory_create(&c->src, &d.src, g_engine, c->stage_buf), "bf16 staging");
+            DNNL_TRY(dnnl_memory_create(&c->src_f32, &d.src_f32, g_engine, DNNL_MEMORY_NONE),
+                     "src memory");
+            dnnl_primitive_desc_t spd = NULL;
+            DNNL_TRY(dnnl_reorder_primitive_desc_create(&spd, &d.src_f32, g_engine, &d.src,
+                                                        g_engine, NULL),
+                     "bf16 conversion descriptor");
+            st = dnnl_primitive_create(&c->to_bf16, spd);
+            dnnl_primitive_desc_destroy(spd);
+            DNNL_TRY(st, "bf16 conversion");
+        } else {
+            DNNL_TRY(dnnl_memory_create(&c->src, &d.src, g_engine, DNNL_MEMORY_NONE), "src memory");
+        }
     }
-#undef DNNL_TRY
-#undef ALLOC_TRY
-    dnnl_primitive_destroy(reorder);
-    dnnl_primitive_desc_destroy(rpd);
-    dnnl_memory_destroy(wsrc);
-    dnnl_primitive_desc_destroy(pd);
-    *out = c;
-    return TOON_STATUS_OK;
 fail:
     if (reorder) dnnl_primitive_destroy(reorder);
     if (rpd) dnnl_primitive_desc_destroy(rpd);
     if (wsrc) dnnl_memory_destroy(wsrc);
     if (pd) dnnl_primitive_desc_destroy(pd);
-    toon_dnnl_conv_free(c);
+    toon_free(slice);
     return ret;
 }
 
-void toon_dnnl_conv_run(struct toon_dnnl_conv *c, const float *in, float *out)
+enum toon_status toon_dnnl_conv_new(const struct toon_conv_shape *s, const float *w, const float *b,
+                                    int bf16, struct toon_dnnl_conv **out, struct toon_err *err)
+{
+    if (!toon_dnnl_available(bf16))
+        return toon_err_set(err, TOON_STATUS_UNSUPPORTED, "oneDNN %s is not available here",
+                            bf16 ? "bf16" : "fp32");
+    enum toon_status ret = TOON_STATUS_OK;
+    dnnl_status_t st;
+    struct toon_dnnl_conv *c = toon_calloc(1, sizeof *c);
+    if (!c) return toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory");
+    c->n_parts = toon_dnnl_split(s) ? s->k : 1;
+    DNNL_TRY(dnnl_stream_create(&c->stream, g_engine, dnnl_stream_default_flags), "stream");
+    ALLOC_TRY(c->bias_buf, (size_t)s->cout * sizeof(float));
+    memcpy(c->bias_buf, b, (size_t)s->cout * sizeof(float));
+    size_t scratch_bytes = 64;
+    for (int part = 0; part < c->n_parts; part++)
+        if ((ret = make_part(c, s, w, bf16, part, &scratch_bytes, err)) != TOON_STATUS_OK)
+            goto fail;
+    ALLOC_TRY(c->scratch_buf, scratch_bytes);
+    dnnl_memory_desc_t spd;
+    dnnl_dims_t sdims = {(dnnl_dim_t)scratch_bytes};
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&spd, 1, sdims, dnnl_u8, dnnl_x), "scratchpad desc");
+    DNNL_TRY(dnnl_memory_create(&c->scratch, &spd, g_engine, c->scratch_buf), "scratchpad");
+    *out = c;
+    return TOON_STATUS_OK;
+fail:
+    toon_dnnl_conv_free(c);
+    return ret;
+}
+#undef DNNL_TRY
+#undef ALLOC_TRY
+
+void toon_dnnl_conv_run(struct toon_dnnl_conv *c, const float *const *rows, float *out)
 {
     /* Execution of a created primitive on valid buffers cannot fail short of a bug. */
-    if (c->to_bf16) {
-        dnnl_memory_set_data_handle(c->src_f32, (void *)in);
-        dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, c->src_f32}, {DNNL_ARG_TO, c->src}};
-        dnnl_primitive_execute(c->to_bf16, c->stream, 2, a);
-    } else {
-        dnnl_memory_set_data_handle(c->src, (void *)in);
-    }
     dnnl_memory_set_data_handle(c->dst, out);
-    dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, c->src},
-                               {DNNL_ARG_WEIGHTS, c->wei},
-                               {DNNL_ARG_BIAS, c->bias},
-                               {DNNL_ARG_DST, c->dst},
-                               {DNNL_ARG_SCRATCHPAD, c->scratch}};
-    dnnl_primitive_execute(c->conv, c->stream, 5, args);
+    for (int part = 0; part < c->n_parts; part++) {
+        const float *in = rows[part]; /* part p starts at kernel row p (one part: row 0) */
+        if (c->to_bf16) {
+            dnnl_memory_set_data_handle(c->src_f32, (void *)in);
+            dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, c->src_f32}, {DNNL_ARG_TO, c->src}};
+            dnnl_primitive_execute(c->to_bf16, c->stream, 2, a);
+        } else {
+            dnnl_memory_set_data_handle(c->src, (void *)in);
+        }
+        dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, c->src},
+                                   {DNNL_ARG_WEIGHTS, c->wei[part]},
+                                   {DNNL_ARG_DST, c->dst},
+                                   {DNNL_ARG_SCRATCHPAD, c->scratch},
+                                   {DNNL_ARG_BIAS, c->bias}};
+        dnnl_primitive_execute(c->conv[part], c->stream, part == 0 ? 5 : 4, args);
+    }
     dnnl_stream_wait(c->stream);
 }
 
@@ -244,13 +336,16 @@ const char *toon_dnnl_conv_impl(const struct toon_dnnl_conv *d)
 void toon_dnnl_conv_free(struct toon_dnnl_conv *c)
 {
     if (!c) return;
-    if (c->conv) dnnl_primitive_destroy(c->conv);
+    for (int p = 0; p < MAX_PARTS; p++) {
+        if (c->conv[p]) dnnl_primitive_destroy(c->conv[p]);
+        if (c->wei[p]) dnnl_memory_destroy(c->wei[p]);
+        toon_free(c->wei_buf[p]);
+    }
     if (c->to_bf16) dnnl_primitive_destroy(c->to_bf16);
-    dnnl_memory_t mems[] = {c->src, c->src_f32, c->wei, c->bias, c->dst, c->scratch};
+    dnnl_memory_t mems[] = {c->src, c->src_f32, c->bias, c->dst, c->scratch};
     for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
         if (mems[i]) dnnl_memory_destroy(mems[i]);
     if (c->stream) dnnl_stream_destroy(c->stream);
-    toon_free(c->wei_buf);
     toon_free(c->scratch_buf);
     toon_free(c->stage_buf);
     toon_free(c->bias_buf);

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/assert.h"
 #include "nn/ops.h"
 
 enum node_kind { NODE_INPUT, NODE_CONV, NODE_UPADD, NODE_GF_AB, NODE_GF_OUT };
@@ -33,6 +34,7 @@ enum node_kind { NODE_INPUT, NODE_CONV, NODE_UPADD, NODE_GF_AB, NODE_GF_OUT };
  * (16 MB at 2048 px), while the 3-channel input rows it is recomputed from cost a tenth of
  * that, for 3.8% more arithmetic.  Both copies use the same prepared kernel: same bits. */
 enum { N_NODES = 24, MAX_IN = 3, NODE_OUT = 22, NODE_IN = 0, NODE_X0_SKIP = 23 };
+enum { MAX_CHUNK = 8, MAX_ROWS_IN = (MAX_CHUNK - 1) * 2 + 7 }; /* (chunk - 1) * stride + k */
 
 struct node {
     enum node_kind kind;
@@ -76,13 +78,14 @@ static struct toon_rows window(struct node *n)
 }
 
 /* Rows per step: at least 512 pixels per kernel call keeps both cores busy (oneDNN splits a
- * call's pixels between threads), and no more than needed, because every extra row a layer
- * computes ahead of its consumer is carried by all the layers below it and, above all, by the
- * two skip connections, which must hold every row in flight. */
-static int chunk_for_width(int w)
+ * call's pixels between threads; measured 200-220 GFLOP/s from a single row of 512-2048 px
+ * on every layer shape), and no more, because every extra row a layer computes ahead of its
+ * consumer is carried by the layers below it and, above all, by the skip connection x1,
+ * which must hold every row in flight. */
+static int chunk_for(const struct node *n)
 {
-    int c = (512 + w - 1) / (w > 0 ? w : 1);
-    return c < 1 ? 1 : c > 8 ? 8 : c;
+    int c = (512 + n->w - 1) / (n->w > 0 ? n->w : 1);
+    return c < 1 ? 1 : c > MAX_CHUNK ? MAX_CHUNK : c;
 }
 
 static int conv_pad_top(const struct node *n, const struct node *in)
@@ -215,11 +218,13 @@ static enum toon_status compute(struct toon_genx *g, int id, int r0, int r1)
         break;
     }
     case NODE_CONV: {
-        struct node *in = &g->nodes[n->in[0]];
-        struct toon_rows iw = window(in);
+        struct toon_rows iw = window(&g->nodes[n->in[0]]);
+        const float *rows[MAX_ROWS_IN]; /* the input rows this chunk reads, wherever they are */
         int a, b;
         in_range(g, n, 0, r0, r1, &a, &b);
-        toon_conv_run(n->conv, toon_rows_at(&iw, a), toon_rows_at(&out, r0));
+        TOON_ASSERT(b - a <= MAX_ROWS_IN);
+        for (int r = a; r < b; r++) rows[r - a] = toon_rows_at(&iw, r);
+        toon_conv_run(n->conv, rows, toon_rows_at(&out, r0));
         if (n->in[1] >= 0) {
             struct toon_rows rw = window(&g->nodes[n->in[1]]);
             toon_op_add(&rw, &out, row_elems(n), r0, rv);
@@ -338,7 +343,7 @@ static void build_graph(struct toon_genx *g)
             n->h = in->h, n->w = in->w, n->c = 3;
             break;
         }
-        n->chunk = chunk_for_width(n->w);
+        n->chunk = chunk_for(n);
     }
     /* Every window starts at the lowest row its consumers' first chunks read (zero rows). */
     for (int id = 0; id < N_NODES; id++) {
@@ -402,6 +407,12 @@ static void init(struct toon_genx *g, const struct toon_gen_weights *gw, int h, 
     build_graph(g);
 }
 
+static enum toon_kernel kernel_for(const struct toon_genx *g, int layer)
+{
+    if (g->p.force_ref) return TOON_KERNEL_REF;
+    return toon_conv_choose(&g->gw->conv[layer], g->p.fast);
+}
+
 /* Window capacities from a dry run, with one spare chunk so windows shift less often. */
 static void plan_windows(struct toon_genx *g)
 {
@@ -415,9 +426,9 @@ static void plan_windows(struct toon_genx *g)
         for (int m = 0; m < N_NODES; m++) {
             const struct node *c = &g->nodes[m];
             if (c->kind == NODE_CONV && c->in[0] == id) {
-                const struct toon_gen_layer_desc *d = &toon_gen_layout[c->layer];
-                int rows_in = (c->chunk - 1) * d->stride + d->k;
-                if (rows_in - 1 > n->mirror) n->mirror = rows_in - 1;
+                int span =
+                    toon_conv_span(&g->gw->conv[c->layer], c->chunk, kernel_for(g, c->layer));
+                if (span - 1 > n->mirror) n->mirror = span - 1;
             }
         }
     }
@@ -433,12 +444,6 @@ static void plan_windows(struct toon_genx *g)
         g->nodes[id].cap = caps[id];
         g->nodes[id].mirror = mirrors[id];
     }
-}
-
-static enum toon_kernel kernel_for(const struct toon_genx *g, int layer)
-{
-    if (g->p.force_ref) return TOON_KERNEL_REF;
-    return toon_conv_choose(&g->gw->conv[layer], g->p.fast);
 }
 
 size_t toon_genx_plan_bytes(const struct toon_gen_weights *gw, int h, int w,
@@ -467,7 +472,7 @@ size_t toon_genx_plan_native_bytes(int h, int w, const struct toon_genx_params *
 {
     (void)h;
     if (p->force_ref) return 0;
-    return ((size_t)4 << 20) + (size_t)((w + 3) / 4 * 4) * 7 * 1024;
+    return ((size_t)9 << 19) + (size_t)((w + 3) / 4 * 4) * 512;
 }
 
 enum toon_status toon_genx_new(const struct toon_gen_weights *gw, int h, int w,

@@ -1,28 +1,47 @@
 /*
  * Element-wise and window operations of the generator (see ops.h).  These are a few percent
- * of the work; plain C that the compiler vectorises is enough.  Rows are split over threads.
+ * of the work; plain C that the compiler vectorises is enough.  The streaming executor calls
+ * them a row at a time, so the work is split over threads by segments of columns, not rows:
+ * a thread waiting for another is time the convolutions lose.
  */
 #include "nn/ops.h"
 
 #include "core/parallel.h"
 
+/* Work items: (row, segment of SEG columns). */
+enum { SEG = 256 };
+
+static int n_segments(int w)
+{
+    return (w + SEG - 1) / SEG;
+}
+
+static void segment(int i, int n_seg, int w, int *r, int *x0, int *x1)
+{
+    *r = i / n_seg;
+    *x0 = (i % n_seg) * SEG;
+    *x1 = *x0 + SEG < w ? *x0 + SEG : w;
+}
+
 /* ---- upsample x2 (TF1 legacy: align_corners=false, half_pixel_centers=false) + skip ----- */
 struct upadd_job {
     const struct toon_rows *src, *skip;
     struct toon_rows *dst;
-    int h_src, w_src, w, c, r0;
+    int h_src, w_src, w, c, r0, n_seg;
 };
 
 static void upadd_row(void *ctx, int i)
 {
     const struct upadd_job *j = ctx;
-    int r = j->r0 + i, c = j->c;
+    int r, xa, xb, c = j->c;
+    segment(i, j->n_seg, j->w, &r, &xa, &xb);
+    r += j->r0;
     int y0 = r / 2, y1 = y0 + 1 < j->h_src ? y0 + 1 : j->h_src - 1;
     float dy = (r & 1) ? 0.5f : 0.0f;
     const float *t = toon_rows_at(j->src, y0), *b = toon_rows_at(j->src, y1);
     const float *s = toon_rows_at(j->skip, r);
     float *d = toon_rows_at(j->dst, r);
-    for (int x = 0; x < j->w; x++) {
+    for (int x = xa; x < xb; x++) {
         int x0 = x / 2, x1 = x0 + 1 < j->w_src ? x0 + 1 : j->w_src - 1;
         float dx = (x & 1) ? 0.5f : 0.0f;
         const float *t0 = t + (long)x0 * c, *t1 = t + (long)x1 * c;
@@ -38,8 +57,8 @@ static void upadd_row(void *ctx, int i)
 void toon_op_upadd(const struct toon_rows *src, int h_src, int w_src, const struct toon_rows *skip,
                    struct toon_rows *dst, int w, int c, int r0, int r1)
 {
-    struct upadd_job j = {src, skip, dst, h_src, w_src, w, c, r0};
-    toon_parallel_for(r1 - r0, upadd_row, &j);
+    struct upadd_job j = {src, skip, dst, h_src, w_src, w, c, r0, n_segments(w)};
+    toon_parallel_for((r1 - r0) * j.n_seg, upadd_row, &j);
 }
 
 /* ---- residual add ---------------------------------------------------------------------- */
@@ -47,21 +66,25 @@ struct add_job {
     const struct toon_rows *res;
     struct toon_rows *dst;
     long n;
-    int r0;
+    int r0, n_seg;
 };
+
+enum { ADD_SEG = 16384 }; /* values per work item */
 
 static void add_row(void *ctx, int i)
 {
     const struct add_job *j = ctx;
-    const float *a = toon_rows_at(j->res, j->r0 + i);
-    float *d = toon_rows_at(j->dst, j->r0 + i);
-    for (long k = 0; k < j->n; k++) d[k] += a[k];
+    int r = j->r0 + i / j->n_seg;
+    long k0 = (long)(i % j->n_seg) * ADD_SEG, k1 = k0 + ADD_SEG < j->n ? k0 + ADD_SEG : j->n;
+    const float *a = toon_rows_at(j->res, r);
+    float *d = toon_rows_at(j->dst, r);
+    for (long k = k0; k < k1; k++) d[k] += a[k];
 }
 
 void toon_op_add(const struct toon_rows *res, struct toon_rows *dst, long n, int r0, int r1)
 {
-    struct add_job j = {res, dst, n, r0};
-    toon_parallel_for(r1 - r0, add_row, &j);
+    struct add_job j = {res, dst, n, r0, (int)((n + ADD_SEG - 1) / ADD_SEG)};
+    toon_parallel_for((r1 - r0) * j.n_seg, add_row, &j);
 }
 
 /* ---- guided filter ----------------------------------------------------------------------
@@ -72,7 +95,7 @@ struct gf_job {
     const struct toon_gf_params *p;
     const struct toon_rows *a, *b; /* ab: x, y  /  out: ab, x */
     struct toon_rows *dst;
-    int r0;
+    int r0, n_seg;
 };
 
 static float box_n(const struct toon_gf_params *p, int r, int x)
@@ -88,9 +111,11 @@ static void gf_ab_row(void *ctx, int i)
 {
     const struct gf_job *j = ctx;
     const struct toon_gf_params *p = j->p;
-    int r = j->r0 + i;
+    int r, xa, xb;
+    segment(i, j->n_seg, p->w, &r, &xa, &xb);
+    r += j->r0;
     float *d = toon_rows_at(j->dst, r);
-    for (int x = 0; x < p->w; x++) {
+    for (int x = xa; x < xb; x++) {
         float n = box_n(p, r, x);
         for (int c = 0; c < 3; c++) {
             float sx = 0, sy = 0, sxy = 0, sxx = 0;
@@ -119,10 +144,12 @@ static void gf_out_row(void *ctx, int i)
 {
     const struct gf_job *j = ctx;
     const struct toon_gf_params *p = j->p;
-    int r = j->r0 + i;
+    int r, xa, xb;
+    segment(i, j->n_seg, p->w, &r, &xa, &xb);
+    r += j->r0;
     const float *xr = toon_rows_at(j->b, r);
     float *d = toon_rows_at(j->dst, r);
-    for (int x = 0; x < p->w; x++) {
+    for (int x = xa; x < xb; x++) {
         float n = box_n(p, r, x);
         for (int c = 0; c < 3; c++) {
             float sa = 0, sb = 0;
@@ -143,13 +170,13 @@ static void gf_out_row(void *ctx, int i)
 void toon_op_gf_ab(const struct toon_gf_params *p, const struct toon_rows *x,
                    const struct toon_rows *y, struct toon_rows *ab, int r0, int r1)
 {
-    struct gf_job j = {p, x, y, ab, r0};
-    toon_parallel_for(r1 - r0, gf_ab_row, &j);
+    struct gf_job j = {p, x, y, ab, r0, n_segments(p->w)};
+    toon_parallel_for((r1 - r0) * j.n_seg, gf_ab_row, &j);
 }
 
 void toon_op_gf_out(const struct toon_gf_params *p, const struct toon_rows *ab,
                     const struct toon_rows *x, struct toon_rows *out, int r0, int r1)
 {
-    struct gf_job j = {p, ab, x, out, r0};
-    toon_parallel_for(r1 - r0, gf_out_row, &j);
+    struct gf_job j = {p, ab, x, out, r0, n_segments(p->w)};
+    toon_parallel_for((r1 - r0) * j.n_seg, gf_out_row, &j);
 }

@@ -35,7 +35,9 @@ static void check_kernel(enum toon_kernel kind, int k, int stride, int cin, int 
     toon_alloc_reset_peak();
     CHECK_OK(toon_conv_new(&gc, lrelu, w_in, rows_out, kind, &c, &err));
     size_t used = toon_alloc_peak() - base, plan = toon_conv_plan_bytes(&gc, w_in, rows_out, kind);
-    toon_conv_run(c, in, got);
+    const float *rows[64];
+    for (int i = 0; i < s.rows_in; i++) rows[i] = in + (size_t)i * w_in * cin;
+    toon_conv_run(c, rows, got);
     toon_conv_free(c);
     double maxd = 0;
     for (size_t i = 0; i < n_out; i++) {
