@@ -44,8 +44,8 @@ enum toon_status toon_gen_weights_check(const struct toon_gen_weights *gw, struc
             return toon_err_set(err, TOON_STATUS_MODEL,
                                 "generator/%s has shape k=%d stride=%d %d->%d, expected k=%d "
                                 "stride=%d %d->%d",
-                                d->scope, c->k, c->stride, c->cin, c->cout, d->k, d->stride,
-                                d->cin, d->cout);
+                                d->scope, c->k, c->stride, c->cin, c->cout, d->k, d->stride, d->cin,
+                                d->cout);
     }
     if (!(gw->gf_eps > 0 && gw->gf_eps < 1))
         return toon_err_set(err, TOON_STATUS_MODEL, "guided filter epsilon %g is out of range",

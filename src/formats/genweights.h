@@ -30,10 +30,10 @@ struct toon_gen_conv {
 
 struct toon_gen_weights {
     struct toon_gen_conv conv[TOON_GEN_N_CONV];
-    float gf_eps;        /* guided filter epsilon, from the file (fp16 5e-3 -> 0.0050011) */
-    float gf_box_weight; /* the box-filter kernel value as stored (fp16(1/9) = 0.111083984375) */
-    int gf_radius;       /* 1 */
-    char format[16];     /* "tflite" or "graphdef" */
+    float gf_eps;         /* guided filter epsilon, from the file (fp16 5e-3 -> 0.0050011) */
+    float gf_box_weight;  /* the box-filter kernel value as stored (fp16(1/9) = 0.111083984375) */
+    int gf_radius;        /* 1 */
+    char format[16];      /* "tflite" or "graphdef" */
     char weight_type[16]; /* "fp32", "fp16" or "int8" as stored in the file */
 };
 
