@@ -15,7 +15,7 @@ test-all: build
 dev:
 	cmake --preset dev >/dev/null
 	cmake --build build-dev -j$(JOBS)
-	cd build-dev && ctest --output-on-failure -j$(JOBS) -LE 'slow|bench'
+	cd build-dev && ctest --output-on-failure -j$(JOBS) -LE 'slow|bench|web'
 
 fuzz:
 	cmake --preset fuzz >/dev/null

@@ -24,6 +24,8 @@ struct toon_style {
     char path[4096];
     char description[160];
     struct toon_model *model;
+    struct toon_model *head; /* the head generator when the style has its own, else NULL */
+    char alpha[4096];        /* the style's alpha.jpg, "" when it has none */
 };
 
 enum toon_job_state {
@@ -72,7 +74,8 @@ struct toon_service {
     char work[4200]; /* outputs/.work: spooled uploads and job inputs */
     struct toon_style *styles;
     int n_styles, default_style;
-    char model_error[512]; /* why there is no style, for the page and /readyz */
+    struct toon_face_models *faces; /* NULL: no face models found, faces are not cartoonised */
+    char model_error[512];          /* why there is no style, for the page and /readyz */
     /* memory */
     size_t limit, reserve;
     char limit_source[4400];

@@ -128,6 +128,21 @@ static enum toon_status write_file(const char *path, const uint8_t *data, size_t
     return TOON_STATUS_OK;
 }
 
+/* The conversion the job asked for, with its style's models: hd and official run the
+ * compound pipeline (faces with the head model when face models were found), plain the
+ * generator alone. */
+static void bind_style(const struct toon_service *svc, struct toon_job *j)
+{
+    const struct toon_style *s = &svc->styles[j->style];
+    struct toon_convert_params *cp = &j->params.cp;
+    cp->mode = strcmp(j->params.mode, "official") == 0 ? TOON_MODE_OFFICIAL
+               : strcmp(j->params.mode, "plain") == 0  ? TOON_MODE_PLAIN
+                                                       : TOON_MODE_HD;
+    cp->head_model = s->head;
+    cp->face_models = svc->faces;
+    cp->alpha_path = s->alpha[0] ? s->alpha : NULL;
+}
+
 /* Decides whether the job fits, downgrading or refusing it when it cannot. */
 static enum toon_status admit(struct toon_service *svc, struct toon_job *j,
                               const struct toon_model *m, struct toon_err *err)
@@ -219,6 +234,7 @@ enum toon_status toon_job_prepare(struct toon_service *svc, const struct toon_jo
         }
         goto fail;
     }
+    bind_style(svc, j);
     st = admit(svc, j, svc->styles[j->style].model, err);
     if (st != TOON_STATUS_OK) goto fail;
     snprintf(j->in_path, sizeof j->in_path, "%.4100s/%s.in", svc->work, j->id);

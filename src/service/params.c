@@ -97,9 +97,10 @@ enum toon_status toon_job_params_set(struct toon_job_params *p, const char *name
             return toon_err_set(err, TOON_STATUS_INVALID_ARGUMENT,
                                 "precision '%.40s' is not fp32 or fast", value);
     } else if (strcmp(name, "mode") == 0) {
-        if (strcmp(value, "official") != 0 && strcmp(value, "hd") != 0)
+        if (strcmp(value, "official") != 0 && strcmp(value, "hd") != 0 &&
+            strcmp(value, "plain") != 0)
             return toon_err_set(err, TOON_STATUS_INVALID_ARGUMENT,
-                                "mode '%.40s' is not official or hd", value);
+                                "mode '%.40s' is not hd, official or plain", value);
         snprintf(p->mode, sizeof p->mode, "%s", value);
     } else if (strcmp(name, "downgrade") == 0) {
         int b;

@@ -85,13 +85,28 @@ static void load_styles(struct toon_service *svc)
             snprintf(svc->model_error, sizeof svc->model_error, "%.300s", err.msg);
             continue;
         }
+        struct toon_model *head = NULL;
+        if (strcmp(md.styles[i].head_path, md.styles[i].bg_path) != 0 &&
+            toon_model_load(md.styles[i].head_path, &head, &err) != TOON_STATUS_OK) {
+            toon_log(TOON_LOG_WARN, "style %s: %s (the background model serves the faces)",
+                     md.styles[i].name, err.msg);
+            head = NULL;
+        }
         snprintf(s->name, sizeof s->name, "%s", md.styles[i].name);
         snprintf(s->path, sizeof s->path, "%s", md.styles[i].bg_path);
         snprintf(s->description, sizeof s->description, "%s", toon_model_description(m));
+        snprintf(s->alpha, sizeof s->alpha, "%s", md.styles[i].alpha_path);
         s->model = m;
+        s->head = head;
         svc->n_styles++;
     }
     toon_modeldir_free(&md);
+    /* Face models beside the styles (DIR or DIR/face): without them, faces are not re-done. */
+    if (toon_face_models_load(svc->cfg.models, &svc->faces, &err) != TOON_STATUS_OK) {
+        toon_log(TOON_LOG_WARN, "no face models in %s (%s): faces get the background pass only",
+                 svc->cfg.models, err.msg);
+        svc->faces = NULL;
+    }
     if (svc->n_styles == 0) return;
     svc->model_error[0] = 0;
     /* The default style: the one the CLI would pick from a directory, else the first. */
@@ -350,7 +365,11 @@ void toon_service_free(struct toon_service *svc)
     if (svc->mhd || svc->n_workers_started) toon_service_stop(svc);
     for (int i = 0; i < svc->n_jobs; i++) toon_job_free(svc->jobs[i]);
     toon_free(svc->jobs);
-    for (int i = 0; i < svc->n_styles; i++) toon_model_free(svc->styles[i].model);
+    for (int i = 0; i < svc->n_styles; i++) {
+        toon_model_free(svc->styles[i].model);
+        toon_model_free(svc->styles[i].head);
+    }
+    toon_face_models_free(svc->faces);
     toon_free(svc->styles);
     toon_free(svc->workers);
     pthread_mutex_destroy(&svc->mu);
