@@ -39,10 +39,6 @@ struct toon_cli_models {
 int toon_cli_resolve_models(const char *model_flag, const char *style, const char *face_flag,
                             int want_faces, struct toon_cli_models *out, char *msg, size_t len);
 
-/* Process memory from /proc/self/status, bytes (0 if unknown). */
-size_t toon_cli_rss(void);
-size_t toon_cli_peak_rss(void);
-
 /* "64M", "1.5G", "300000000" -> bytes; 0 on error. */
 size_t toon_cli_parse_bytes(const char *s);
 /* Formats bytes as "58.3 MB". */

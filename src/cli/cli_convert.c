@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/procmem.h"
 #include "cli/cli.h"
 
 /* Memory the process comes to hold that neither the peak so far nor the conversion's plan
@@ -190,7 +191,7 @@ static enum toon_status convert_one(const struct toon_model *m, const struct opt
     size_t need;
     st = toon_convert_plan(m, &info, &cp, &ow, &oh, &need, err);
     if (st != TOON_STATUS_OK) goto done;
-    size_t fixed = toon_cli_peak_rss() + LIBRARY_MARGIN, planned = fixed + need;
+    size_t fixed = toon_proc_peak_rss() + LIBRARY_MARGIN, planned = fixed + need;
     if (o->verbose)
         fprintf(stderr, "toonify: %s: %dx%d -> %dx%d %s, planned peak %s\n", in, info.w, info.h, ow,
                 oh, format_ext(cp.format), toon_cli_mb(planned, b1, sizeof b1));
@@ -241,7 +242,7 @@ static enum toon_status convert_one(const struct toon_model *m, const struct opt
         }
     }
     if (st == TOON_STATUS_OK && o->verbose) {
-        fprintf(stderr, "memory: planned=%zu measured=%zu\n", planned, toon_cli_peak_rss());
+        fprintf(stderr, "memory: planned=%zu measured=%zu\n", planned, toon_proc_peak_rss());
         fprintf(stderr, "time: total=%.3f decode=%.3f network=%.3f encode=%.3f\n",
                 rep.seconds_total, rep.seconds_decode, rep.seconds_network, rep.seconds_encode);
     }

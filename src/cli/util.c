@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/procmem.h"
 #include "cli/cli.h"
 #include "formats/modeldir.h"
 
@@ -127,31 +128,6 @@ int toon_cli_resolve_models(const char *model_flag, const char *style, const cha
         }
     }
     return 1;
-}
-
-static size_t status_kb(const char *key)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return 0;
-    char line[256];
-    size_t v = 0, klen = strlen(key);
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
-            v = strtoull(line + klen + 1, NULL, 10);
-            break;
-        }
-    fclose(f);
-    return v * 1024;
-}
-
-size_t toon_cli_rss(void)
-{
-    return status_kb("VmRSS");
-}
-
-size_t toon_cli_peak_rss(void)
-{
-    return status_kb("VmHWM");
 }
 
 size_t toon_cli_parse_bytes(const char *s)

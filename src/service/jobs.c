@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/procmem.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "service/internal.h"
@@ -457,7 +458,7 @@ static void on_progress(void *ctx, double fraction)
     size_t rss = 0;
     if (t - r->last_sample > 0.05 || fraction >= 1) {
         r->last_sample = t;
-        rss = toon_memory_rss();
+        rss = toon_proc_rss();
     }
     pthread_mutex_lock(&r->svc->mu);
     r->j->progress = fraction < 0 ? 0 : fraction > 1 ? 1 : fraction;
@@ -531,7 +532,7 @@ static void run_job(struct toon_service *svc, struct toon_job *j)
     pthread_mutex_unlock(&svc->mu);
 done:
     if (map != MAP_FAILED) munmap(map, j->in_bytes);
-    size_t rss = toon_memory_rss();
+    size_t rss = toon_proc_rss();
     pthread_mutex_lock(&svc->mu);
     if (rss > j->rss_peak) j->rss_peak = rss;
     j->t_end = toon_now();
@@ -592,7 +593,7 @@ static void *worker_main(void *arg)
             /* Give freed arenas back, then let the baseline follow the idle process up (never
              * down: the first measurement was taken before any job ran). */
             malloc_trim(0);
-            size_t idle = toon_memory_rss() + TOON_LIBRARY_MARGIN;
+            size_t idle = toon_proc_rss() + TOON_LIBRARY_MARGIN;
             if (idle > svc->baseline) svc->baseline = idle;
         }
         pthread_cond_broadcast(&svc->cv_work);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/procmem.h"
 #include "service/memory.h"
 
 #define NO_LIMIT ((unsigned long long)1 << 60)
@@ -102,29 +103,4 @@ size_t toon_memory_detect_limit(char *source, size_t source_len)
     }
     snprintf(source, source_len, "physical memory");
     return (size_t)(phys < NO_LIMIT ? phys : ((unsigned long long)1 << 40));
-}
-
-static size_t status_kb(const char *key)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return 0;
-    char line[256];
-    size_t v = 0, klen = strlen(key);
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
-            v = strtoull(line + klen + 1, NULL, 10);
-            break;
-        }
-    fclose(f);
-    return v * 1024;
-}
-
-size_t toon_memory_rss(void)
-{
-    return status_kb("VmRSS");
-}
-
-size_t toon_memory_peak_rss(void)
-{
-    return status_kb("VmHWM");
 }

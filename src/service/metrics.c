@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/procmem.h"
 #include "core/alloc.h"
 #include "service/internal.h"
 #include "service/memory.h"
@@ -94,9 +95,9 @@ int toon_metrics_render(struct toon_service *svc, char **out, size_t *len)
     metric(&b, "toonify_jobs_running", "gauge", "Jobs converting now.", running);
     metric(&b, "toonify_workers", "gauge", "Conversions that may run at once.", svc->cfg.workers);
     metric(&b, "toonify_memory_rss_bytes", "gauge", "Resident set size of the process.",
-           (double)toon_memory_rss());
+           (double)toon_proc_rss());
     metric(&b, "toonify_memory_peak_rss_bytes", "gauge", "Peak resident set size of the process.",
-           (double)toon_memory_peak_rss());
+           (double)toon_proc_peak_rss());
     metric(&b, "toonify_memory_limit_bytes", "gauge", "The memory limit the server detected.",
            (double)svc->limit);
     metric(&b, "toonify_memory_baseline_bytes", "gauge",

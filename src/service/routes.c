@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/procmem.h"
 #include "core/alloc.h"
 #include "service/assets.h"
 #include "service/internal.h"
@@ -204,8 +205,8 @@ static enum MHD_Result api_status(struct toon_request *r)
     size_t reserved = svc->reserved, baseline = svc->baseline;
     pthread_mutex_unlock(&svc->mu);
     cJSON *m = cJSON_AddObjectToObject(o, "memory");
-    cJSON_AddNumberToObject(m, "rss_bytes", (double)toon_memory_rss());
-    cJSON_AddNumberToObject(m, "peak_rss_bytes", (double)toon_memory_peak_rss());
+    cJSON_AddNumberToObject(m, "rss_bytes", (double)toon_proc_rss());
+    cJSON_AddNumberToObject(m, "peak_rss_bytes", (double)toon_proc_peak_rss());
     cJSON_AddNumberToObject(m, "limit_bytes", (double)svc->limit);
     cJSON_AddStringToObject(m, "limit_source", svc->limit_source);
     cJSON_AddNumberToObject(m, "baseline_bytes", (double)baseline);

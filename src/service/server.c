@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/procmem.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "formats/modeldir.h"
@@ -181,7 +182,7 @@ enum toon_status toon_service_new(const struct toon_service_config *cfg, struct 
     }
     /* Kept free for the HTTP threads, uploads in flight and response buffers. */
     svc->reserve = svc->limit / 32 > ((size_t)16 << 20) ? svc->limit / 32 : (size_t)16 << 20;
-    svc->baseline0 = toon_memory_rss() + TOON_LIBRARY_MARGIN;
+    svc->baseline0 = toon_proc_rss() + TOON_LIBRARY_MARGIN;
     svc->baseline = svc->baseline0;
     toon_history_load(svc, 500);
     *out = svc;
