@@ -55,8 +55,12 @@ check "strength 1 and 0 differ, 0 is the photo" \
     bash -c "$(declare -f run); T=$T W=$W; run 0 $T $PHOTO -o $W/s1.png --size 0 --strength 1 && run 0 $T $PHOTO -o $W/s0.png --size 0 --strength 0 && ! cmp -s $W/s1.png $W/s0.png"
 check "threads and band height do not change a byte" \
     bash -c "$(declare -f run); T=$T W=$W; run 0 $T $PHOTO -o $W/t1.png --size 160 -t 1 --band 3 && run 0 $T $PHOTO -o $W/t2.png --size 160 -t 2 --band 40 && run 0 $T $PHOTO -o $W/t3.png --size 160 --whole-image && cmp $W/t1.png $W/t2.png && cmp $W/t1.png $W/t3.png"
+# Under AddressSanitizer the resident size includes its shadow memory and quarantine, which no
+# plan counts: the sanitizer build checks that both figures are reported, the release build
+# (CI's main run) that the plan bounds the measurement.
+if [[ "${TOON_SANITIZED:-0}" == 1 ]]; then MEMCHECK='$3 > 0 && $5 > 0'; else MEMCHECK='$3 >= $5 && $5 > 0'; fi
 check "verbose reports planned >= measured memory" \
-    bash -c "$(declare -f run); T=$T W=$W; run 0 $T $PHOTO -o $W/v.png --size 256 -v && awk -F'[ =]' '/^memory:/ {ok = (\$3 >= \$5 && \$5 > 0)} END {exit !ok}' $W/err"
+    bash -c "$(declare -f run); T=$T W=$W; run 0 $T $PHOTO -o $W/v.png --size 256 -v && awk -F'[ =]' '/^memory:/ {ok = ($MEMCHECK)} END {exit !ok}' $W/err"
 check "max-memory refusal names the figures and a size that fits" \
     bash -c "$(declare -f run err_has); T=$T W=$W; run 5 $T $PHOTO -o $W/m.png --size 4096 --max-memory 80M && err_has 'the limit is' && err_has 'would fit' && [[ ! -e $W/m.png ]]"
 check "missing input: exit 3, names the file" \
