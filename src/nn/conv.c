@@ -222,7 +222,7 @@ int toon_conv_span(const struct toon_gen_conv *gc, int rows_out, enum toon_kerne
     if (kind != TOON_KERNEL_DNNL_F32 && kind != TOON_KERNEL_DNNL_BF16) return 1;
     struct toon_conv_shape s;
     toon_conv_shape_init(&s, gc, 0, 16, rows_out);
-    return toon_dnnl_span(&s);
+    return toon_dnnl_span(&s, kind == TOON_KERNEL_DNNL_BF16);
 }
 
 const char *toon_conv_impl(const struct toon_conv *c)

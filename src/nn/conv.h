@@ -81,9 +81,9 @@ struct toon_dnnl_conv;
 enum toon_status toon_dnnl_conv_new(const struct toon_conv_shape *s, const float *w, const float *b,
                                     int bf16, struct toon_dnnl_conv **out, struct toon_err *err);
 void toon_dnnl_conv_run(struct toon_dnnl_conv *d, const float *const *rows, float *out);
-/* A 3x3 layer runs as one 1x3 primitive per kernel row (see conv_dnnl.c). */
-int toon_dnnl_split(const struct toon_conv_shape *s);
-int toon_dnnl_span(const struct toon_conv_shape *s);
+/* An fp32 3x3 layer runs as one 1x3 primitive per kernel row (see conv_dnnl.c). */
+int toon_dnnl_split(const struct toon_conv_shape *s, int bf16);
+int toon_dnnl_span(const struct toon_conv_shape *s, int bf16);
 void toon_dnnl_conv_free(struct toon_dnnl_conv *d);
 size_t toon_dnnl_conv_plan_bytes(const struct toon_conv_shape *s, int bf16);
 const char *toon_dnnl_conv_impl(const struct toon_dnnl_conv *d);

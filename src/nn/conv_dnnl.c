@@ -64,14 +64,16 @@ int toon_dnnl_available(int bf16)
     return bf16 ? (toon_cpu_features() & TOON_CPU_AVX512_BF16) != 0 : 1;
 }
 
-int toon_dnnl_split(const struct toon_conv_shape *s)
+int toon_dnnl_split(const struct toon_conv_shape *s, int bf16)
 {
-    return s->k == 3;
+    /* bf16: oneDNN offers only its brgemm kernels, whose own allocations per primitive would
+     * outweigh the two ring rows a split saves. */
+    return s->k == 3 && !bf16;
 }
 
-int toon_dnnl_span(const struct toon_conv_shape *s)
+int toon_dnnl_span(const struct toon_conv_shape *s, int bf16)
 {
-    return toon_dnnl_split(s) ? (s->rows_out - 1) * s->stride + 1 : s->rows_in;
+    return toon_dnnl_split(s, bf16) ? (s->rows_out - 1) * s->stride + 1 : s->rows_in;
 }
 
 /* Descriptors of one part: src/dst NHWC blocks of rows, weights in oneDNN's chosen format. */
@@ -83,7 +85,7 @@ struct descs {
 static dnnl_status_t make_descs(const struct toon_conv_shape *s, int bf16, int kh, int with_bias,
                                 struct descs *d)
 {
-    int src_rows = toon_dnnl_span(s);
+    int src_rows = toon_dnnl_span(s, bf16);
     dnnl_dims_t sd = {1, s->cin, src_rows, s->w_in};
     dnnl_dims_t wd = {s->cout, s->cin, kh, s->k};
     dnnl_dims_t bd = {s->cout};
@@ -166,14 +168,14 @@ size_t toon_dnnl_conv_plan_bytes(const struct toon_conv_shape *s, int bf16)
 {
     size_t ov = toon_alloc_overhead();
     size_t n = sizeof(struct toon_dnnl_conv) + ov;
-    int parts = toon_dnnl_split(s) ? s->k : 1, kh = toon_dnnl_split(s) ? 1 : s->k;
+    int parts = toon_dnnl_split(s, bf16) ? s->k : 1, kh = toon_dnnl_split(s, bf16) ? 1 : s->k;
     /* Weights: oneDNN's blocked formats pad channels to the vector width; bound it by padding
      * both channel counts to 16 (64 bytes per fp32 vector). */
     size_t cin16 = ((size_t)s->cin + 15) / 16 * 16, cout16 = ((size_t)s->cout + 15) / 16 * 16;
     n += (size_t)parts * (cin16 * cout16 * (size_t)kh * s->k * (bf16 ? 2 : 4) + ov);
     n += (size_t)s->cout * 4 + ov;
     n += 64 * 1024 + ov; /* scratchpad: 12 KiB measured for every layer shape; bounded here */
-    if (bf16) n += (size_t)toon_dnnl_span(s) * s->w_in * s->cin * 2 + ov;
+    if (bf16) n += (size_t)toon_dnnl_span(s, bf16) * s->w_in * s->cin * 2 + ov;
     /* The weights of one part, sliced out of the OHWI tensor while creating it. */
     n += (size_t)s->cout * kh * s->k * s->cin * sizeof(float) + ov;
     return n;
@@ -249,7 +251,7 @@ static enum toon_status make_part(struct toon_dnnl_conv *c, const struct toon_co
         DNNL_TRY(dnnl_memory_create(&c->bias, &d.bias, g_engine, c->bias_buf), "bias memory");
         DNNL_TRY(dnnl_memory_create(&c->dst, &d.dst, g_engine, DNNL_MEMORY_NONE), "dst memory");
         if (bf16) {
-            ALLOC_TRY(c->stage_buf, (size_t)toon_dnnl_span(s) * s->w_in * s->cin * 2);
+            ALLOC_TRY(c->stage_buf, (size_t)toon_dnnl_span(s, bf16) * s->w_in * s->cin * 2);
             DNNL_TRY(dnnl_memory_create(&c->src, &d.src, g_engine, c->stage_buf), "bf16 staging");
             DNNL_TRY(dnnl_memory_create(&c->src_f32, &d.src_f32, g_engine, DNNL_MEMORY_NONE),
                      "src memory");
@@ -283,7 +285,7 @@ enum toon_status toon_dnnl_conv_new(const struct toon_conv_shape *s, const float
     dnnl_status_t st;
     struct toon_dnnl_conv *c = toon_calloc(1, sizeof *c);
     if (!c) return toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory");
-    c->n_parts = toon_dnnl_split(s) ? s->k : 1;
+    c->n_parts = toon_dnnl_split(s, bf16) ? s->k : 1;
     DNNL_TRY(dnnl_stream_create(&c->stream, g_engine, dnnl_stream_default_flags), "stream");
     ALLOC_TRY(c->bias_buf, (size_t)s->cout * sizeof(float));
     memcpy(c->bias_buf, b, (size_t)s->cout * sizeof(float));

@@ -472,7 +472,9 @@ size_t toon_genx_plan_native_bytes(int h, int w, const struct toon_genx_params *
 {
     (void)h;
     if (p->force_ref) return 0;
-    return ((size_t)9 << 19) + (size_t)((w + 3) / 4 * 4) * 512;
+    size_t wp = (size_t)((w + 3) / 4 * 4);
+    if (p->fast && toon_dnnl_available(1)) return ((size_t)4 << 20) + wp * 6 * 1024;
+    return ((size_t)9 << 19) + wp * 512;
 }
 
 enum toon_status toon_genx_new(const struct toon_gen_weights *gw, int h, int w,

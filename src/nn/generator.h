@@ -35,8 +35,10 @@ size_t toon_genx_plan_bytes(const struct toon_gen_weights *gw, int h, int w,
                             const struct toon_genx_params *p);
 /* Memory the executor causes outside the counting allocator: oneDNN's own allocations when it
  * creates primitives and generates code.  Measured (resident anonymous memory minus the
- * counted heap, 1 and 2 threads): 3.4 MB at 512 px wide, 3.6-3.7 MB at 2048, 4.1 MB at 4096;
- * this bound is 4.5 MB + 512 bytes per column. */
+ * counted heap, 1 and 2 threads): fp32 (its plain JIT kernels) 3.4 MB at 512 px wide,
+ * 3.6-3.7 MB at 2048, 4.1 MB at 4096, bounded by 4.5 MB + 512 bytes per column; bf16 (only
+ * brgemm kernels exist) 5.9-6.5 MB at 512, 11.2-16.1 MB at 2048, 17.3-25.8 MB at 4096,
+ * bounded by 4 MB + 6 KB per column. */
 size_t toon_genx_plan_native_bytes(int h, int w, const struct toon_genx_params *p);
 enum toon_status toon_genx_run(struct toon_genx *g, toon_gen_src_fn src, void *src_ctx,
                                toon_gen_sink_fn sink, void *sink_ctx, struct toon_err *err);
