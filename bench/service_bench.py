@@ -1,4 +1,4 @@
-#!/ usr / bin / python3
+#!/usr/bin/python3
 """The service row of `make bench`: jobs per minute at 1024 px with 4 concurrent clients, and
 the server's peak RSS during it.
 
