@@ -24,34 +24,11 @@
 #define CROP            TOON_FACE_CROP
 #define MAX_ALPHA_BYTES ((size_t)16 << 20)
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-/* The size requested by p->size for this input (the longest side), as the plain mode does. */
-static void output_size(const struct toon_image_info *info, int size, int *ow, int *oh)
-{
-    int w = info->w, h = info->h;
-    if (size <= 0 || (w >= h ? w : h) == size) {
-        *ow = w;
-        *oh = h;
-        return;
-    }
-    double s = (double)size / (w >= h ? w : h);
-    *ow = w >= h ? size : (int)lround(w * s);
-    *oh = w >= h ? (int)lround(h * s) : size;
-    if (*ow < 1) *ow = 1;
-    if (*oh < 1) *oh = 1;
-}
-
 void toon_compound_work_size(const struct toon_image_info *info,
                              const struct toon_convert_params *p, int *w, int *h)
 {
     if (p->mode == TOON_MODE_HD) {
-        output_size(info, p->size, w, h);
+        toon_convert_output_size(info, p->size, w, h);
         return;
     }
     /* The 720 rule: shrink so the short side is 720, long side int(720 * long / short). */
@@ -227,7 +204,7 @@ static void compute_sizes(const struct toon_image_info *info, const struct toon_
     toon_compound_work_size(info, p, &s->work_w, &s->work_h);
     background_size(s->official, s->work_w, s->work_h, &s->bg_w, &s->bg_h);
     if (s->official)
-        output_size(info, p->size, &s->out_w, &s->out_h);
+        toon_convert_output_size(info, p->size, &s->out_w, &s->out_h);
     else {
         s->out_w = s->work_w;
         s->out_h = s->work_h;
@@ -613,7 +590,7 @@ enum toon_status toon_compound_convert(const struct toon_model *m, const uint8_t
                                        void *sink_ctx, struct toon_convert_report *report,
                                        struct toon_err *err)
 {
-    double t0 = now_s(), t_dec = 0, t_enc = 0;
+    double t0 = toon_convert_now_s(), t_dec = 0, t_enc = 0;
     size_t base = toon_alloc_current(), planned = 0;
     struct job j;
     memset(&j, 0, sizeof j);
@@ -628,7 +605,7 @@ enum toon_status toon_compound_convert(const struct toon_model *m, const uint8_t
     if ((st = load_work(&j, err)) != TOON_STATUS_OK) goto done;
     toon_imgreader_free(j.reader);
     j.reader = NULL;
-    t_dec = now_s() - t0;
+    t_dec = toon_convert_now_s() - t0;
     if ((st = alloc_image(&j.res, j.s.work_w, j.s.work_h, err)) != TOON_STATUS_OK) goto done;
     if ((st = toon_generator_run(m, &p->gen, j.s.bg_h, j.s.bg_w, bg_src, &j, bg_sink, &j, err)) !=
         TOON_STATUS_OK)
@@ -643,9 +620,9 @@ enum toon_status toon_compound_convert(const struct toon_model *m, const uint8_t
         ow = j.s.work_w;
         oh = j.s.work_h;
     }
-    double te = now_s();
+    double te = toon_convert_now_s();
     st = encode(&j, ow, oh, sink, sink_ctx, err);
-    t_enc = now_s() - te;
+    t_enc = toon_convert_now_s() - te;
     if (st == TOON_STATUS_OK && p->progress) p->progress(p->progress_ctx, 1.0);
 done:
     toon_imgreader_free(j.reader);
@@ -660,7 +637,7 @@ done:
         report->planned_bytes = planned;
         size_t peak = toon_alloc_peak();
         report->used_bytes = peak > base ? peak - base : 0;
-        report->seconds_total = now_s() - t0;
+        report->seconds_total = toon_convert_now_s() - t0;
         report->seconds_decode = t_dec;
         report->seconds_encode = t_enc;
         report->seconds_network = report->seconds_total - t_dec - t_enc;

@@ -39,14 +39,14 @@ enum toon_status toon_probe(const uint8_t *data, size_t len, struct toon_image_i
     return toon_image_probe(data, len, info, err);
 }
 
-static double now_s(void)
+double toon_convert_now_s(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-static void output_size(const struct toon_image_info *info, int size, int *ow, int *oh)
+void toon_convert_output_size(const struct toon_image_info *info, int size, int *ow, int *oh)
 {
     int w = info->w, h = info->h;
     if (size <= 0 || (w >= h ? w : h) == size) {
@@ -101,7 +101,7 @@ enum toon_status toon_convert_plan(const struct toon_model *m, const struct toon
     enum toon_status st = toon_convert_params_check(p, err);
     if (st != TOON_STATUS_OK) return st;
     int ow, oh;
-    output_size(info, p->size, &ow, &oh);
+    toon_convert_output_size(info, p->size, &ow, &oh);
     if ((uint64_t)ow * (uint64_t)oh > (uint64_t)1 << 31)
         return toon_err_set(err, TOON_STATUS_TOO_LARGE, "output %dx%d is too large", ow, oh);
     struct toon_genx_params gp = genx_params(&p->gen);
@@ -144,7 +144,7 @@ static enum toon_status read_source_rows(void *ctx, uint8_t *rows, int n, struct
 static enum toon_status gen_src(void *ctx, int y0, int n, float *rows, struct toon_err *err)
 {
     struct job *j = ctx;
-    double t0 = now_s();
+    double t0 = toon_convert_now_s();
     for (int k = 0; k < n; k++) {
         int y = y0 + k;
         if (y != j->next_src) return toon_err_set(err, TOON_STATUS_INTERNAL, "row order");
@@ -160,7 +160,7 @@ static enum toon_status gen_src(void *ctx, int y0, int n, float *rows, struct to
             f[x * 3 + 2] = photo[x * 3 + 0] / 127.5f - 1.0f;
         }
     }
-    j->t_src += now_s() - t0;
+    j->t_src += toon_convert_now_s() - t0;
     return TOON_STATUS_OK;
 }
 
@@ -175,7 +175,7 @@ static inline float cartoon_level(float v)
 static enum toon_status gen_sink(void *ctx, int y0, int n, const float *rows, struct toon_err *err)
 {
     struct job *j = ctx;
-    double t0 = now_s();
+    double t0 = toon_convert_now_s();
     const struct toon_convert_params *p = j->p;
     if (p->cancel && *p->cancel) return toon_err_set(err, TOON_STATUS_CANCELLED, "cancelled");
     for (int k = 0; k < n; k++) {
@@ -195,7 +195,7 @@ static enum toon_status gen_sink(void *ctx, int y0, int n, const float *rows, st
         if (st != TOON_STATUS_OK) return st;
     }
     if (p->progress) p->progress(p->progress_ctx, (double)(y0 + n) / j->out_h);
-    j->t_sink += now_s() - t0;
+    j->t_sink += toon_convert_now_s() - t0;
     return TOON_STATUS_OK;
 }
 
@@ -206,7 +206,7 @@ enum toon_status toon_convert(const struct toon_model *m, const uint8_t *data, s
 {
     if (p->mode != TOON_MODE_PLAIN)
         return toon_compound_convert(m, data, len, p, sink, sink_ctx, report, err);
-    double t0 = now_s();
+    double t0 = toon_convert_now_s();
     size_t base = toon_alloc_current();
     struct job j;
     memset(&j, 0, sizeof j);
@@ -244,9 +244,9 @@ enum toon_status toon_convert(const struct toon_model *m, const uint8_t *data, s
     if (st != TOON_STATUS_OK) goto done;
     st = toon_genx_run(g, gen_src, &j, gen_sink, &j, err);
     if (st != TOON_STATUS_OK) goto done;
-    double te = now_s();
+    double te = toon_convert_now_s();
     st = toon_imgwriter_finish(j.writer, err);
-    j.t_sink += now_s() - te;
+    j.t_sink += toon_convert_now_s() - te;
 done:
     toon_genx_free(g);
     toon_imgwriter_free(j.writer);
@@ -263,7 +263,7 @@ done:
         report->planned_bytes = planned;
         size_t peak = toon_alloc_peak();
         report->used_bytes = peak > base ? peak - base : 0;
-        report->seconds_total = now_s() - t0;
+        report->seconds_total = toon_convert_now_s() - t0;
         report->seconds_decode = j.t_src;
         report->seconds_encode = j.t_sink;
         report->seconds_network = report->seconds_total - j.t_src - j.t_sink;

@@ -8,4 +8,10 @@
 enum toon_status toon_convert_params_check(const struct toon_convert_params *p,
                                            struct toon_err *err);
 
+/* The output size for p->size (the longest side; 0 keeps the input's), aspect kept. */
+void toon_convert_output_size(const struct toon_image_info *info, int size, int *ow, int *oh);
+
+/* Monotonic seconds, for the reports' timings. */
+double toon_convert_now_s(void);
+
 #endif
