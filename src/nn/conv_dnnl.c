@@ -175,6 +175,10 @@ size_t toon_dnnl_conv_plan_bytes(const struct toon_conv_shape *s, int bf16)
     n += (size_t)parts * (cin16 * cout16 * (size_t)kh * s->k * (bf16 ? 2 : 4) + ov);
     n += (size_t)s->cout * 4 + ov;
     n += 64 * 1024 + ov; /* scratchpad: 12 KiB measured for every layer shape; bounded here */
+    /* Without AVX2 oneDNN may fall back to a GEMM convolution whose scratchpad holds the
+     * unfolded input (im2col) of a whole call. */
+    if (!(toon_cpu_features() & TOON_CPU_AVX2))
+        n += (size_t)s->rows_out * s->w_out * s->cin * s->k * s->k * sizeof(float);
     if (bf16) n += (size_t)toon_dnnl_span(s, bf16) * s->w_in * s->cin * 2 + ov;
     /* The weights of one part, sliced out of the OHWI tensor while creating it. */
     n += (size_t)s->cout * kh * s->k * s->cin * sizeof(float) + ov;
