@@ -4,14 +4,13 @@
  * scores, the five alignment points and the 68 landmarks), so detection can be inspected and
  * compared; the overlay draws them on the photo.
  *
- * The face models are looked for in --models, $TOONIFY_MODEL_DIR, ./models and the models
- * beside the program (each either holding the files or a face/ subdirectory).
+ * The face models are looked for in --models, else where every command looks for models
+ * (toon_cli_model_dirs), each place either holding the files or a face/ subdirectory.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/alloc.h"
@@ -32,27 +31,16 @@ static int has_face_models(const char *dir)
     return stat(p, &sb) == 0;
 }
 
-/* Picks the face model directory; returns 0 when none is found. */
+/* Picks the face model directory (--models as given, else the first of the places every
+ * toonify command looks for models that holds them); returns 0 when none is found. */
 static int find_face_dir(const char *flag, char *out, size_t len)
 {
-    char dirs[4][4096];
-    int n = 0;
     if (flag) {
         snprintf(out, len, "%s", flag);
         return 1;
     }
-    const char *env = getenv("TOONIFY_MODEL_DIR");
-    if (env && *env) snprintf(dirs[n++], sizeof dirs[0], "%.4000s", env);
-    snprintf(dirs[n++], sizeof dirs[0], "models");
-    char exe[4096];
-    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (k > 0) {
-        exe[k] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) *slash = 0;
-        snprintf(dirs[n++], sizeof dirs[0], "%.4000s/../models", exe);
-        snprintf(dirs[n++], sizeof dirs[0], "%.4000s/../../main/models", exe);
-    }
+    char dirs[6][4096];
+    int n = toon_cli_model_dirs(NULL, dirs, 6);
     for (int i = 0; i < n; i++)
         if (has_face_models(dirs[i])) {
             snprintf(out, len, "%.4000s", dirs[i]);

@@ -28,7 +28,8 @@ static enum MHD_Result queue(struct toon_request *r, int code, struct MHD_Respon
     return ret;
 }
 
-enum MHD_Result toon_http_json(struct toon_request *r, int code, cJSON *o)
+/* Sends o (taken over) as the JSON body; on a 503 with retry set, also Retry-After. */
+static enum MHD_Result send_json(struct toon_request *r, int code, cJSON *o, int retry)
 {
     char *text = o ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
@@ -45,7 +46,17 @@ enum MHD_Result toon_http_json(struct toon_request *r, int code, cJSON *o)
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type", "application/json");
+    if (retry && code == 503) {
+        char s[16];
+        snprintf(s, sizeof s, "%d", toon_jobs_retry_after(r->svc));
+        MHD_add_response_header(resp, "Retry-After", s);
+    }
     return queue(r, code, resp, n);
+}
+
+enum MHD_Result toon_http_json(struct toon_request *r, int code, cJSON *o)
+{
+    return send_json(r, code, o, 0);
 }
 
 enum MHD_Result toon_http_error(struct toon_request *r, int code, const char *error,
@@ -59,27 +70,10 @@ enum MHD_Result toon_http_error(struct toon_request *r, int code, const char *er
 
 enum MHD_Result toon_http_status(struct toon_request *r, enum toon_status st, const char *detail)
 {
-    int code = toon_status_http_code(st);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "error", toon_status_str(st));
     cJSON_AddStringToObject(o, "detail", detail ? detail : "");
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!text) return MHD_NO;
-    size_t n = strlen(text);
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer_with_free_callback(n, text, toon_free);
-    if (!resp) {
-        toon_free(text);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    if (code == 503) {
-        char s[16];
-        snprintf(s, sizeof s, "%d", toon_jobs_retry_after(r->svc));
-        MHD_add_response_header(resp, "Retry-After", s);
-    }
-    return queue(r, code, resp, n);
+    return send_json(r, toon_status_http_code(st), o, 1);
 }
 
 enum MHD_Result toon_http_bytes(struct toon_request *r, int code, const char *type,
