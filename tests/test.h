@@ -51,6 +51,12 @@ extern int test_failed_;
         enum toon_status st_ = (expr);                                                             \
         if (st_ != TOON_STATUS_OK) TEST_FAIL_("%s -> %s", #expr, toon_status_str(st_));            \
     } while (0)
+#define CHECK_STR_EQ(a, b)                                                                         \
+    do {                                                                                           \
+        const char *a_ = (a), *b_ = (b);                                                           \
+        if (!a_ || strcmp(a_, b_) != 0)                                                            \
+            TEST_FAIL_("%s == \"%s\": \"%s\"", #a, b_, a_ ? a_ : "(null)");                        \
+    } while (0)
 #define CHECK_STR_CONTAINS(hay, needle)                                                            \
     do {                                                                                           \
         const char *h_ = (hay), *n_ = (needle);                                                    \

@@ -28,7 +28,8 @@ extern "C" {
     X(NO_MEMORY, "out of memory", 6, 503)                                                          \
     X(MODEL, "invalid model file", 7, 500)                                                         \
     X(CANCELLED, "cancelled", 8, 499)                                                              \
-    X(INTERNAL, "internal error", 9, 500)
+    X(INTERNAL, "internal error", 9, 500)                                                          \
+    X(UNAVAILABLE, "unavailable", 10, 503)
 
 enum toon_status {
 #define TOON_STATUS_ENUM_(name, msg, cli, http) TOON_STATUS_##name,

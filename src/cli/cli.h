@@ -11,6 +11,7 @@ int toon_cli_info(int argc, char **argv);
 int toon_cli_identify(int argc, char **argv);
 int toon_cli_models(int argc, char **argv);
 int toon_cli_serve(int argc, char **argv);
+int toon_cli_worker(int argc, char **argv);
 int toon_cli_faces(int argc, char **argv);
 
 /* Reads a whole file, or stdin for "-" (at most 1 GiB); *data is malloc'ed. */

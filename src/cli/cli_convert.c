@@ -29,6 +29,7 @@ static const char usage[] =
     "       toonify models list|verify [--model DIR]\n"
     "       toonify faces IMAGE [--debug-overlay FILE]\n"
     "       toonify serve [--port N] [--models DIR] ...   (toonify serve --help)\n"
+    "       toonify worker --redis URL [--models DIR] ... (toonify worker --help)\n"
     "\n"
     "Turns photos of people into cartoons.  INPUT and OUTPUT may be '-' (stdin/stdout).\n"
     "With several inputs, OUTPUT is a directory.\n"

@@ -15,5 +15,6 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "faces") == 0) return toon_cli_faces(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "convert") == 0) return toon_cli_convert(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "serve") == 0) return toon_cli_serve(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "worker") == 0) return toon_cli_worker(argc - 1, argv + 1);
     return toon_cli_convert(argc, argv);
 }

@@ -1,12 +1,15 @@
 # The service's link line and the embedding of web/ into the binary.
 #
-# libmicrohttpd serves HTTP, libzip writes batch archives, cJSON writes and reads JSON.  The page
+# libmicrohttpd serves HTTP, libzip writes batch archives, cJSON writes and reads JSON, hiredis
+# talks to Redis in the scale-out mode.  The page
 # (web/*) is turned into a C file of byte arrays at build time by embed_web.cmake (plain CMake, no
 # outside tool), so the binary serves it with no files beside it and works offline.
 pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd)
 pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
 pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
-target_link_libraries(toon_service PUBLIC PkgConfig::MHD PkgConfig::LIBZIP PkgConfig::CJSON)
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
+target_link_libraries(toon_service PUBLIC PkgConfig::MHD PkgConfig::LIBZIP PkgConfig::CJSON
+                                          PkgConfig::HIREDIS)
 
 file(GLOB toon_web_files CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/web/*)
 set(toon_web_c ${CMAKE_BINARY_DIR}/generated/web_assets.c)

@@ -88,7 +88,7 @@ void toon_history_load(struct toon_service *svc, int max)
         char *text = read_small(path);
         cJSON *o = text ? cJSON_Parse(text) : NULL;
         toon_free(text);
-        struct toon_job *j = o ? toon_job_from_json(o) : NULL;
+        struct toon_job *j = o ? toon_job_from_json(o, 0) : NULL;
         cJSON_Delete(o);
         if (!j) continue;
         char result[4400];

@@ -12,6 +12,7 @@
 
 #include "service/metrics.h"
 #include "service/params.h"
+#include "service/redis.h"
 #include "service/service.h"
 
 /* Memory the process holds beyond what it measures when idle: the code and data of the
@@ -64,6 +65,8 @@ struct toon_job {
     size_t out_bytes;
     int http_code; /* of the failure */
     char error[64], detail[512];
+    char worker[96]; /* scale-out: the worker running or that ran it */
+    int attempts;    /* scale-out: how many times a worker started it */
     volatile int cancel;
     struct toon_job *next; /* in the queue */
 };
@@ -98,6 +101,11 @@ struct toon_service {
     struct MHD_Daemon *mhd;
     int port;
     struct toon_metrics metrics;
+    /* scale-out: set when cfg.redis_url is */
+    int redis;
+    struct toon_redis_url rurl;
+    struct toon_redis_pool pool;
+    int pool_ready;
 };
 
 /* ---- jobs.c ---- */
@@ -107,6 +115,10 @@ struct toon_service {
 enum toon_status toon_job_prepare(struct toon_service *svc, const struct toon_job_params *p,
                                   const uint8_t *data, size_t len, const char *filename,
                                   int keep_failed, struct toon_job **out, struct toon_err *err);
+/* The index of a style by name ("" = the default), -1 if unknown. */
+int toon_style_find(const struct toon_service *svc, const char *name);
+/* Sets the conversion's mode and its style's head model, face models and mask (j->style set). */
+void toon_job_bind_style(const struct toon_service *svc, struct toon_job *j);
 /* Adds prepared jobs to the table, and the runnable ones to the queue, all or none: when the
  * queue has no room for them all it is TOON_STATUS_NO_MEMORY (503) and the jobs are freed. */
 enum toon_status toon_jobs_enqueue(struct toon_service *svc, struct toon_job **jobs, int n,
@@ -134,8 +146,11 @@ enum toon_status toon_random_id(char out[33], struct toon_err *err);
 /* ---- job_json.c ---- (caller holds mu) */
 struct cJSON;
 struct cJSON *toon_job_json(const struct toon_service *svc, const struct toon_job *j);
-/* The inverse, for history: a job from a sidecar; NULL if the sidecar is not usable. */
-struct toon_job *toon_job_from_json(const struct cJSON *o);
+/* The inverse: a job from its JSON (a history sidecar, or a job record in Redis); NULL if it is
+ * not usable.  Without any_state only finished jobs (history) are accepted. */
+struct toon_job *toon_job_from_json(const struct cJSON *o, int any_state);
+/* 1 if id is 32 lowercase hex digits. */
+int toon_job_id_valid(const char *id);
 
 /* ---- admission.c ---- */
 /* Bytes a job needs beyond the plan: what the libraries allocate on their own per conversion
@@ -153,6 +168,45 @@ size_t toon_admission_room(struct toon_service *svc);
 int toon_admission_largest(const struct toon_service *svc, const struct toon_model *m,
                            const struct toon_image_info *info, const struct toon_convert_params *cp,
                            size_t in_bytes, size_t room, int upto);
+
+/* ---- rjobs.c: jobs kept in Redis (scale-out mode) ---- */
+/* A worker not seen for this long is not counted for admission; after four times as long its
+ * registration is removed (by any live worker). */
+#define TOON_WORKER_STALE_S 15.0
+/* "PREFIX:kind:id", or "PREFIX:kind" when id is NULL. */
+void toon_rkey(const struct toon_service *svc, char *buf, size_t len, const char *kind,
+               const char *id);
+/* Connects the pool and makes sure the queue's consumer group exists. */
+enum toon_status toon_rjobs_init(struct toon_service *svc, struct toon_err *err);
+/* The Redis sides of toon_jobs_enqueue, _find, _wait and _cancel. */
+enum toon_status toon_rjobs_submit(struct toon_service *svc, struct toon_job **jobs, int n,
+                                   struct toon_err *err);
+/* *out is NULL when there is no such job (not an error). */
+enum toon_status toon_rjobs_find(struct toon_service *svc, const char *id, struct toon_job **out,
+                                 struct toon_err *err);
+int toon_rjobs_wait(struct toon_service *svc, struct toon_job *j, int timeout_s);
+enum toon_job_state toon_rjobs_cancel(struct toon_service *svc, struct toon_job *j);
+/* A batch's jobs in order (each refs 1); the count, 0 if unknown, -1 on error. */
+int toon_rjobs_batch(struct toon_service *svc, const char *id, struct toon_job ***out,
+                     struct toon_err *err);
+/* The newest jobs (or finished results) as a JSON array; NULL on error. */
+struct cJSON *toon_rjobs_list(struct toon_service *svc, int done_only, int limit,
+                              struct toon_err *err);
+/* Copies a job's result out of Redis into a new file under work/ (path filled in). */
+enum toon_status toon_rjobs_fetch_result(struct toon_service *svc, const struct toon_job *j,
+                                         char *path, size_t path_len, struct toon_err *err);
+/* The most memory a live worker has for one job (SIZE_MAX when no worker is known), and which
+ * worker that is. */
+size_t toon_rjobs_room(struct toon_service *svc, char *who, size_t who_len);
+/* Workers, queue length and counters for /api/v1/status. */
+struct cJSON *toon_rjobs_status(struct toon_service *svc);
+/* For workers: a state change of a job that has not ended (0: it has ended, 1: done, 2: done
+ * and a cancel is asked for, -1: error), and the end of a job with its result in `part`
+ * (1: this call ended it, 0: it had ended, -1: it expired, -2: result missing, -3: error). */
+int toon_rjob_update(struct toon_service *svc, struct toon_redis *r, const struct toon_job *j,
+                     int start, struct toon_err *err);
+int toon_rjob_finish(struct toon_service *svc, struct toon_redis *r, const struct toon_job *j,
+                     const char *part, struct toon_err *err);
 
 /* ---- history.c ---- */
 /* Writes outputs/<name>.json beside the result (atomically). */

@@ -24,6 +24,8 @@ cJSON *toon_job_json(const struct toon_service *svc, const struct toon_job *j)
     }
     cJSON_AddStringToObject(o, "filename", j->filename);
     cJSON_AddStringToObject(o, "style", j->style_name);
+    if (j->worker[0]) cJSON_AddStringToObject(o, "worker", j->worker);
+    if (j->attempts) cJSON_AddNumberToObject(o, "attempts", j->attempts);
 
     cJSON *p = cJSON_AddObjectToObject(o, "params");
     cJSON_AddNumberToObject(p, "size", j->requested_size);
@@ -107,26 +109,53 @@ static int clamp_int(double v, int lo, int hi)
     return v < lo ? lo : v > hi ? hi : (int)v;
 }
 
-struct toon_job *toon_job_from_json(const cJSON *o)
+int toon_job_id_valid(const char *id)
+{
+    if (strlen(id) != 32) return 0;
+    for (int i = 0; i < 32; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f'))) return 0;
+    return 1;
+}
+
+static int state_from_name(const char *s)
+{
+    static const enum toon_job_state all[] = {TOON_JOB_QUEUED, TOON_JOB_RUNNING, TOON_JOB_DONE,
+                                              TOON_JOB_FAILED, TOON_JOB_CANCELLED};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (strcmp(s, toon_job_state_name(all[i])) == 0) return (int)all[i];
+    return -1;
+}
+
+struct toon_job *toon_job_from_json(const cJSON *o, int any_state)
 {
     char state[16], id[64], fmt[8], name[160];
     str(o, "state", NULL, state, sizeof state);
     str(o, "id", NULL, id, sizeof id);
     str(o, "output", "file", name, sizeof name);
-    if (strcmp(state, "done") != 0 || strlen(id) != 32 || !name[0] || strchr(name, '/') ||
-        name[0] == '.' || strlen(name) >= 128)
+    int s = state_from_name(state);
+    if (s < 0 || !toon_job_id_valid(id)) return NULL;
+    if (!any_state && s != TOON_JOB_DONE) return NULL;
+    /* A finished job's file name is used as a path under outputs/. */
+    if ((s == TOON_JOB_DONE || name[0]) &&
+        (!name[0] || strchr(name, '/') || name[0] == '.' || strlen(name) >= 128))
         return NULL;
-    for (int i = 0; i < 32; i++)
-        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f'))) return NULL;
     struct toon_job *j = toon_calloc(1, sizeof *j);
     if (!j) return NULL;
     toon_job_params_default(&j->params);
     memcpy(j->id, id, 33);
     j->style = -1;
     j->refs = 1;
-    j->state = TOON_JOB_DONE;
-    j->progress = 1;
+    j->state = (enum toon_job_state)s;
+    j->progress = s == TOON_JOB_DONE ? 1 : num(o, "progress", NULL);
+    if (!(j->progress >= 0 && j->progress <= 1)) j->progress = 0;
     memcpy(j->out_name, name, strlen(name) + 1); /* shorter than 128, checked above */
+    str(o, "worker", NULL, j->worker, sizeof j->worker);
+    j->attempts = clamp_int(num(o, "attempts", NULL), 0, 1 << 20);
+    if (s == TOON_JOB_FAILED || s == TOON_JOB_CANCELLED) {
+        str(o, "error", "error", j->error, sizeof j->error);
+        str(o, "error", "detail", j->detail, sizeof j->detail);
+        j->http_code = clamp_int(num(o, "error", "code"), 0, 599);
+    }
     str(o, "batch", NULL, j->batch, sizeof j->batch);
     j->index = clamp_int(num(o, "index", NULL), 0, 1 << 20);
     str(o, "filename", NULL, j->filename, sizeof j->filename);
@@ -134,7 +163,9 @@ struct toon_job *toon_job_from_json(const cJSON *o)
     str(o, "note", NULL, j->note, sizeof j->note);
     j->downgraded = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "downgraded"));
     j->requested_size = clamp_int(num(o, "params", "size"), 0, 65536);
-    j->params.cp.size = j->requested_size;
+    /* A downgraded job runs at the size admission chose, which "size" holds. */
+    j->params.cp.size =
+        j->downgraded ? clamp_int(num(o, "size", NULL), 0, 65536) : j->requested_size;
     j->params.cp.strength = (float)num(o, "params", "strength");
     str(o, "params", "format", fmt, sizeof fmt);
     j->params.cp.format = toon_format_from_name(fmt);

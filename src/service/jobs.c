@@ -96,7 +96,7 @@ static void job_fail(struct toon_job *j, enum toon_status st, const char *detail
     snprintf(j->detail, sizeof j->detail, "%s", detail);
 }
 
-static int find_style(const struct toon_service *svc, const char *name)
+int toon_style_find(const struct toon_service *svc, const char *name)
 {
     if (!name[0]) return svc->default_style;
     for (int i = 0; i < svc->n_styles; i++)
@@ -132,7 +132,7 @@ static enum toon_status write_file(const char *path, const uint8_t *data, size_t
 /* The conversion the job asked for, with its style's models: hd and official run the
  * compound pipeline (faces with the head model when face models were found), plain the
  * generator alone. */
-static void bind_style(const struct toon_service *svc, struct toon_job *j)
+void toon_job_bind_style(const struct toon_service *svc, struct toon_job *j)
 {
     const struct toon_style *s = &svc->styles[j->style];
     struct toon_convert_params *cp = &j->params.cp;
@@ -153,26 +153,46 @@ static enum toon_status admit(struct toon_service *svc, struct toon_job *j,
         toon_admission_cost(svc, m, &j->info, &j->params.cp, j->in_bytes, &j->out_w, &j->out_h,
                             &j->plan_bytes, &j->cost_bytes, err);
     if (st != TOON_STATUS_OK) return st;
-    size_t room = toon_admission_room(svc);
+    /* Scale-out: what the biggest live worker can hold (everything while none is known: the
+     * job waits for one).  Locally: this process's room. */
+    char who[96] = "";
+    size_t room = svc->redis ? toon_rjobs_room(svc, who, sizeof who) : toon_admission_room(svc);
     if (j->cost_bytes <= room) return TOON_STATUS_OK;
     int asked = j->out_w > j->out_h ? j->out_w : j->out_h;
     int fit = toon_admission_largest(svc, m, &j->info, &j->params.cp, j->in_bytes, room, asked);
     j->fit = fit;
     int downgrade = j->params.downgrade >= 0 ? j->params.downgrade : svc->cfg.downgrade;
-    size_t total = j->cost_bytes + (svc->limit - room);
+    size_t total = svc->redis ? j->cost_bytes : j->cost_bytes + (svc->limit - room);
+    /* Scale-out: the limit that matters is the biggest worker's room. */
+    char limit_text[160];
+    if (svc->redis)
+        snprintf(limit_text, sizeof limit_text, "the biggest worker (%.60s) has room for %s", who,
+                 toon_mb(room, b2, sizeof b2));
+    else
+        snprintf(limit_text, sizeof limit_text, "the memory limit is %s",
+                 toon_mb(svc->limit, b2, sizeof b2));
     if (fit > 0 && downgrade) {
         j->params.cp.size = fit;
         st = toon_admission_cost(svc, m, &j->info, &j->params.cp, j->in_bytes, &j->out_w, &j->out_h,
                                  &j->plan_bytes, &j->cost_bytes, err);
         if (st != TOON_STATUS_OK) return st;
         j->downgraded = 1;
-        snprintf(j->note, sizeof j->note,
-                 "ran at %d px instead of %d px: %d px needs %s, the memory limit is %s", fit,
-                 asked, asked, toon_mb(total, b1, sizeof b1), toon_mb(svc->limit, b2, sizeof b2));
+        snprintf(j->note, sizeof j->note, "ran at %d px instead of %d px: %d px needs %s, %s", fit,
+                 asked, asked, toon_mb(total, b1, sizeof b1), limit_text);
         atomic_fetch_add(&svc->metrics.jobs_downgraded, 1);
         return TOON_STATUS_OK;
     }
     atomic_fetch_add(&svc->metrics.jobs_rejected_large, 1);
+    if (svc->redis && fit > 0)
+        return toon_err_set(err, TOON_STATUS_OVER_BUDGET,
+                            "this %dx%d photo at %d px needs %s, %s; %d px would fit (size=%d), "
+                            "or turn on downgrade",
+                            j->info.w, j->info.h, asked, toon_mb(total, b1, sizeof b1), limit_text,
+                            fit, fit);
+    if (svc->redis)
+        return toon_err_set(err, TOON_STATUS_OVER_BUDGET,
+                            "this %dx%d photo at %d px needs %s, %s; no output size fits",
+                            j->info.w, j->info.h, asked, toon_mb(total, b1, sizeof b1), limit_text);
     if (fit > 0)
         return toon_err_set(
             err, TOON_STATUS_OVER_BUDGET,
@@ -207,7 +227,7 @@ enum toon_status toon_job_prepare(struct toon_service *svc, const struct toon_jo
         st = toon_err_set(err, TOON_STATUS_MODEL, "%s", svc->model_error);
         goto fail;
     }
-    j->style = find_style(svc, p->style);
+    j->style = toon_style_find(svc, p->style);
     if (j->style < 0) {
         char names[400] = "";
         for (int i = 0; i < svc->n_styles; i++) {
@@ -235,7 +255,7 @@ enum toon_status toon_job_prepare(struct toon_service *svc, const struct toon_jo
         }
         goto fail;
     }
-    bind_style(svc, j);
+    toon_job_bind_style(svc, j);
     st = admit(svc, j, svc->styles[j->style].model, err);
     if (st != TOON_STATUS_OK) goto fail;
     snprintf(j->in_path, sizeof j->in_path, "%.4100s/%s.in", svc->work, j->id);
@@ -288,6 +308,7 @@ static enum toon_status table_add(struct toon_service *svc, struct toon_job *j)
 enum toon_status toon_jobs_enqueue(struct toon_service *svc, struct toon_job **jobs, int n,
                                    struct toon_err *err)
 {
+    if (svc->redis) return toon_rjobs_submit(svc, jobs, n, err);
     int runnable = 0;
     for (int i = 0; i < n; i++) runnable += jobs[i]->state == TOON_JOB_QUEUED;
     pthread_mutex_lock(&svc->mu);
@@ -402,6 +423,7 @@ static void cancel_locked(struct toon_service *svc, struct toon_job *j, const ch
 
 enum toon_job_state toon_job_cancel(struct toon_service *svc, struct toon_job *j)
 {
+    if (svc->redis) return toon_rjobs_cancel(svc, j);
     pthread_mutex_lock(&svc->mu);
     cancel_locked(svc, j, "cancelled by the client");
     enum toon_job_state s = j->state;
@@ -411,6 +433,7 @@ enum toon_job_state toon_job_cancel(struct toon_service *svc, struct toon_job *j
 
 int toon_job_wait(struct toon_service *svc, struct toon_job *j, int timeout_s)
 {
+    if (svc->redis) return toon_rjobs_wait(svc, j, timeout_s);
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += timeout_s;

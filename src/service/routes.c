@@ -238,6 +238,7 @@ static enum MHD_Result api_status(struct toon_request *r)
     cJSON_AddNumberToObject(jn, "failed", (double)atomic_load(&svc->metrics.jobs_failed));
     cJSON_AddNumberToObject(jn, "cancelled", (double)atomic_load(&svc->metrics.jobs_cancelled));
     cJSON_AddNumberToObject(o, "uptime_s", toon_now() - svc->started);
+    if (svc->redis) cJSON_AddItemToObject(o, "redis", toon_rjobs_status(svc));
     return toon_http_json(r, 200, o);
 }
 
@@ -254,6 +255,14 @@ static enum MHD_Result api_list(struct toon_request *r, int done_only)
 {
     struct toon_service *svc = r->svc;
     int limit = arg_int(r, "limit", 50, 1, 1000);
+    if (svc->redis) {
+        struct toon_err err = {""};
+        cJSON *items = toon_rjobs_list(svc, done_only, limit, &err);
+        if (!items) return toon_http_status(r, TOON_STATUS_UNAVAILABLE, err.msg);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToObject(o, done_only ? "items" : "jobs", items);
+        return toon_http_json(r, 200, o);
+    }
     cJSON *o = cJSON_CreateObject();
     cJSON *items = cJSON_AddArrayToObject(o, done_only ? "items" : "jobs");
     pthread_mutex_lock(&svc->mu);
@@ -287,6 +296,12 @@ static enum MHD_Result send_result(struct toon_request *r, struct toon_job *j, i
     enum toon_format f = j->params.cp.format;
     snprintf(r->job_id, sizeof r->job_id, "%s", j->id);
     pthread_mutex_unlock(&r->svc->mu);
+    if (r->svc->redis) {
+        struct toon_err err = {""};
+        enum toon_status st = toon_rjobs_fetch_result(r->svc, j, path, sizeof path, &err);
+        if (st != TOON_STATUS_OK) return toon_http_status(r, st, err.msg);
+        return toon_http_temp_file(r, path, toon_format_mime(f), attach ? name : NULL);
+    }
     return toon_http_file(r, path, toon_format_mime(f), attach ? name : NULL);
 }
 
@@ -311,7 +326,14 @@ static enum MHD_Result job_not_done(struct toon_request *r, struct toon_job *j)
 
 static enum MHD_Result api_job(struct toon_request *r, const char *id, const char *rest)
 {
-    struct toon_job *j = toon_jobs_find(r->svc, id);
+    struct toon_job *j = NULL;
+    if (r->svc->redis) {
+        struct toon_err err = {""};
+        enum toon_status st = toon_rjobs_find(r->svc, id, &j, &err);
+        if (st != TOON_STATUS_OK) return toon_http_status(r, st, err.msg);
+    } else {
+        j = toon_jobs_find(r->svc, id);
+    }
     if (!j) {
         char msg[200];
         snprintf(msg, sizeof msg,
@@ -406,6 +428,14 @@ enum MHD_Result toon_routes_dispatch(struct toon_request *r)
         pthread_mutex_unlock(&svc->mu);
         if (svc->n_styles == 0) return no_model(r);
         if (stopping) return toon_http_error(r, 503, "not ready", "the server is shutting down");
+        if (svc->redis) { /* scale-out: no job can be taken without the store */
+            struct toon_err err = {""};
+            struct toon_redis *c = NULL;
+            enum toon_status st = toon_redis_get(&svc->pool, &c, &err);
+            if (st == TOON_STATUS_OK) st = toon_redis_do(c, &err, "PING");
+            toon_redis_put(&svc->pool, c); /* closes it if broken */
+            if (st != TOON_STATUS_OK) return toon_http_error(r, 503, "not ready", err.msg);
+        }
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "status", "ready");
         return toon_http_json(r, 200, o);

@@ -156,6 +156,13 @@ static enum MHD_Result batch_zip(struct toon_request *r, const char *id, struct 
     zip_t *z = zip_open(tmp, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
     if (!z) return toon_http_error(r, 500, "input/output error", "cannot create the ZIP file");
     int added = 0;
+    /* Scale-out: the results are copied out of Redis into temporary files first. */
+    char(*fetched)[4400] = svc->redis ? toon_calloc((size_t)n, sizeof *fetched) : NULL;
+    if (svc->redis && !fetched) {
+        zip_discard(z);
+        unlink(tmp);
+        return toon_http_status(r, TOON_STATUS_NO_MEMORY, "out of memory");
+    }
     for (int i = 0; i < n; i++) {
         char path[4400], name[160];
         pthread_mutex_lock(&svc->mu);
@@ -163,7 +170,17 @@ static enum MHD_Result batch_zip(struct toon_request *r, const char *id, struct 
         snprintf(path, sizeof path, "%s/%s", svc->outputs, list[i]->out_name);
         zip_name(list[i], name, sizeof name);
         pthread_mutex_unlock(&svc->mu);
-        if (!done || access(path, R_OK) != 0) continue;
+        if (!done) continue;
+        if (svc->redis) {
+            struct toon_err e;
+            if (toon_rjobs_fetch_result(svc, list[i], fetched[i], sizeof fetched[i], &e) !=
+                TOON_STATUS_OK) {
+                fetched[i][0] = 0;
+                continue;
+            }
+            snprintf(path, sizeof path, "%s", fetched[i]);
+        }
+        if (access(path, R_OK) != 0) continue;
         zip_source_t *src = zip_source_file(z, path, 0, -1);
         if (!src) continue;
         zip_int64_t idx = zip_file_add(z, name, src, ZIP_FL_ENC_UTF_8 | ZIP_FL_OVERWRITE);
@@ -175,13 +192,16 @@ static enum MHD_Result batch_zip(struct toon_request *r, const char *id, struct 
         zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_STORE, 0);
         added++;
     }
+    int closed = added > 0 && zip_close(z) == 0;
+    if (!closed) zip_discard(z);
+    for (int i = 0; fetched && i < n; i++)
+        if (fetched[i][0]) unlink(fetched[i]);
+    toon_free(fetched);
     if (added == 0) {
-        zip_discard(z);
         unlink(tmp);
         return toon_http_error(r, 409, "not ready", "no result of this batch is finished yet");
     }
-    if (zip_close(z) != 0) {
-        zip_discard(z);
+    if (!closed) {
         unlink(tmp);
         return toon_http_error(r, 500, "input/output error", "cannot write the ZIP file");
     }
@@ -193,11 +213,18 @@ static enum MHD_Result batch_zip(struct toon_request *r, const char *id, struct 
 enum MHD_Result toon_routes_batch(struct toon_request *r, const char *id, const char *rest)
 {
     struct toon_service *svc = r->svc;
-    struct toon_job **list;
-    pthread_mutex_lock(&svc->mu);
-    int n = id[0] ? batch_jobs(svc, id, &list) : 0;
-    pthread_mutex_unlock(&svc->mu);
-    if (n < 0) return toon_http_status(r, TOON_STATUS_NO_MEMORY, "out of memory");
+    struct toon_job **list = NULL;
+    int n;
+    if (svc->redis) {
+        struct toon_err err = {""};
+        n = toon_rjobs_batch(svc, id, &list, &err);
+        if (n < 0) return toon_http_status(r, TOON_STATUS_UNAVAILABLE, err.msg);
+    } else {
+        pthread_mutex_lock(&svc->mu);
+        n = id[0] ? batch_jobs(svc, id, &list) : 0;
+        pthread_mutex_unlock(&svc->mu);
+        if (n < 0) return toon_http_status(r, TOON_STATUS_NO_MEMORY, "out of memory");
+    }
     if (n == 0) {
         char msg[160];
         snprintf(msg, sizeof msg, "no batch with id '%.64s'", id);

@@ -44,6 +44,9 @@ void toon_service_default_config(struct toon_service_config *cfg)
     cfg->sync_timeout_s = 600;
     cfg->grace_s = 10;
     cfg->max_batch = 50;
+    cfg->result_ttl_s = 86400;
+    cfg->claim_idle_ms = 30000;
+    cfg->note_after_s = 10;
 }
 
 static int mkdir_p(const char *path)
@@ -146,6 +149,13 @@ enum toon_status toon_service_new(const struct toon_service_config *cfg, struct 
     pthread_cond_init(&svc->cv_done, NULL);
     svc->started = toon_now();
     enum toon_status st;
+    if (cfg->redis_url) {
+        st = toon_redis_parse_url(cfg->redis_url, &svc->rurl, err);
+        if (st != TOON_STATUS_OK) goto fail;
+        svc->redis = 1;
+        if (svc->cfg.result_ttl_s < 1) svc->cfg.result_ttl_s = 86400;
+        if (svc->cfg.claim_idle_ms < 100) svc->cfg.claim_idle_ms = 30000;
+    }
     snprintf(svc->outputs, sizeof svc->outputs, "%s", cfg->outputs ? cfg->outputs : "outputs");
     snprintf(svc->work, sizeof svc->work, "%s/.work", svc->outputs);
     if (!mkdir_p(svc->outputs) || !mkdir_p(svc->work)) {
@@ -184,7 +194,7 @@ enum toon_status toon_service_new(const struct toon_service_config *cfg, struct 
     svc->reserve = svc->limit / 32 > ((size_t)16 << 20) ? svc->limit / 32 : (size_t)16 << 20;
     svc->baseline0 = toon_proc_rss() + TOON_LIBRARY_MARGIN;
     svc->baseline = svc->baseline0;
-    toon_history_load(svc, 500);
+    if (!svc->redis) toon_history_load(svc, 500); /* scale-out: history is in Redis */
     *out = svc;
     return TOON_STATUS_OK;
 fail:
@@ -329,7 +339,9 @@ enum toon_status toon_service_start(struct toon_service *svc, struct toon_err *e
     unsigned int flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                          MHD_USE_ITC | MHD_USE_POLL;
     if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
-    enum toon_status st = toon_jobs_start_workers(svc, err);
+    /* Scale-out: `toonify worker` processes run the jobs; this one only answers HTTP. */
+    enum toon_status st =
+        svc->redis ? toon_rjobs_init(svc, err) : toon_jobs_start_workers(svc, err);
     if (st != TOON_STATUS_OK) {
         freeaddrinfo(ai);
         return st;
@@ -371,6 +383,7 @@ void toon_service_free(struct toon_service *svc)
         toon_model_free(svc->styles[i].head);
     }
     toon_face_models_free(svc->faces);
+    if (svc->pool_ready) toon_redis_pool_destroy(&svc->pool);
     toon_free(svc->styles);
     toon_free(svc->workers);
     pthread_mutex_destroy(&svc->mu);

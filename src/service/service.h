@@ -35,6 +35,12 @@ struct toon_service_config {
     int downgrade;       /* default for jobs that do not say: run at the largest size that fits */
     int max_batch;       /* files per batch at most, default 50 */
     int quiet;           /* no access log */
+    /* Scale-out (`--redis`): jobs, their state and results live in Redis, run by `toonify
+     * worker` processes; this process only answers HTTP.  NULL: the embedded queue. */
+    const char *redis_url;
+    int result_ttl_s;  /* how long jobs and results are kept in Redis, default 86400 */
+    int claim_idle_ms; /* a job whose worker is silent this long is taken over, default 30000 */
+    int note_after_s;  /* a job no worker can hold says so after this long, default 10 */
 };
 void toon_service_default_config(struct toon_service_config *cfg);
 
@@ -46,5 +52,11 @@ enum toon_status toon_service_start(struct toon_service *svc, struct toon_err *e
 int toon_service_port(const struct toon_service *svc); /* the port actually bound */
 void toon_service_stop(struct toon_service *svc);
 void toon_service_free(struct toon_service *svc);
+
+/* `toonify worker --redis URL`: loads the styles like the service, then takes jobs from Redis
+ * until *stop is set (by a signal handler); a running job is finished first (within grace_s,
+ * then cancelled and left for another worker).  Returns when stopped. */
+enum toon_status toon_worker_run(const struct toon_service_config *cfg, volatile int *stop,
+                                 struct toon_err *err);
 
 #endif

@@ -1,9 +1,12 @@
 /*
- * Unit tests of the service's request parsers: multipart/form-data bodies and job parameters.
- * The HTTP behaviour end to end is tested by test_api.py against a real server.
+ * Unit tests of the service's parsers: multipart/form-data bodies, job parameters, Redis URLs and
+ * job records.  The HTTP behaviour end to end is tested by test_api.py against a real server,
+ * the scale-out mode by test_scale_redis.py against real Redis and nginx.
  */
+#include <cJSON.h>
 #include <string.h>
 
+#include "service/internal.h"
 #include "service/multipart.h"
 #include "service/params.h"
 #include "test.h"
@@ -130,10 +133,91 @@ static void test_params(void)
     CHECK(toon_job_params_known("style") && !toon_job_params_known("bogus"));
 }
 
+static void test_redis_url(void)
+{
+    struct toon_redis_url u;
+    struct toon_err err;
+    CHECK_OK(toon_redis_parse_url("redis://127.0.0.1:6380/3", &u, &err));
+    CHECK_STR_EQ(u.host, "127.0.0.1");
+    CHECK_EQ(u.port, 6380);
+    CHECK_EQ(u.db, 3);
+    CHECK_STR_EQ(u.prefix, "toonify");
+    CHECK_OK(toon_redis_parse_url("redis://:s3cret@cache.local?prefix=prod", &u, &err));
+    CHECK_STR_EQ(u.host, "cache.local");
+    CHECK_STR_EQ(u.password, "s3cret");
+    CHECK_EQ(u.port, 6379);
+    CHECK_STR_EQ(u.prefix, "prod");
+    CHECK_OK(toon_redis_parse_url("localhost", &u, &err));
+    CHECK_STR_EQ(u.host, "localhost");
+    CHECK_EQ(toon_redis_parse_url("http://x", &u, &err), TOON_STATUS_INVALID_ARGUMENT);
+    CHECK_STR_CONTAINS(err.msg, "redis://");
+    CHECK_EQ(toon_redis_parse_url("redis://h:0", &u, &err), TOON_STATUS_INVALID_ARGUMENT);
+    CHECK_EQ(toon_redis_parse_url("redis://h:70000", &u, &err), TOON_STATUS_INVALID_ARGUMENT);
+    CHECK_EQ(toon_redis_parse_url("redis://h/x", &u, &err), TOON_STATUS_INVALID_ARGUMENT);
+    CHECK_EQ(toon_redis_parse_url("redis://h?db=1", &u, &err), TOON_STATUS_INVALID_ARGUMENT);
+    CHECK_EQ(toon_redis_parse_url("redis://h?prefix=a:b", &u, &err), TOON_STATUS_INVALID_ARGUMENT);
+}
+
+/* A job survives the trip through its JSON record (what replicas and workers exchange). */
+static void test_job_record(void)
+{
+    struct toon_job j;
+    memset(&j, 0, sizeof j);
+    toon_job_params_default(&j.params);
+    memcpy(j.id, "0123456789abcdef0123456789abcdef", 33);
+    j.state = TOON_JOB_RUNNING;
+    j.progress = 0.5;
+    snprintf(j.filename, sizeof j.filename, "me.jpg");
+    snprintf(j.style_name, sizeof j.style_name, "cartoon");
+    snprintf(j.worker, sizeof j.worker, "host-1-0");
+    snprintf(j.params.mode, sizeof j.params.mode, "official");
+    j.attempts = 2;
+    j.requested_size = 4096;
+    j.params.cp.size = 2048;
+    j.out_w = 2048;
+    j.out_h = 1536;
+    j.downgraded = 1;
+    j.params.cp.strength = 0.4f;
+    j.params.cp.format = TOON_FORMAT_WEBP;
+    j.params.cp.quality = 80;
+    j.params.cp.gen.precision = TOON_PRECISION_FAST;
+    j.info.w = 4000;
+    j.info.h = 3000;
+    j.in_bytes = 123456;
+    j.t_submit = 1795743736.5;
+    cJSON *o = toon_job_json(NULL, &j);
+    CHECK(o != NULL);
+    struct toon_job *r = toon_job_from_json(o, 1);
+    struct toon_job *done_only = toon_job_from_json(o, 0);
+    cJSON_Delete(o);
+    CHECK(r != NULL);
+    CHECK(done_only == NULL); /* history takes finished jobs only */
+    CHECK_STR_EQ(r->id, j.id);
+    CHECK_EQ(r->state, TOON_JOB_RUNNING);
+    CHECK_NEAR(r->progress, 0.5, 1e-9);
+    CHECK_STR_EQ(r->worker, "host-1-0");
+    CHECK_EQ(r->attempts, 2);
+    CHECK_STR_EQ(r->params.mode, "official");
+    CHECK_EQ(r->requested_size, 4096);
+    CHECK_EQ(r->params.cp.size, 2048); /* a downgraded job runs at the size admission chose */
+    CHECK_NEAR(r->params.cp.strength, 0.4, 1e-6);
+    CHECK_EQ(r->params.cp.format, TOON_FORMAT_WEBP);
+    CHECK_EQ(r->params.cp.quality, 80);
+    CHECK_EQ(r->params.cp.gen.precision, TOON_PRECISION_FAST);
+    CHECK_EQ(r->in_bytes, 123456);
+    CHECK_NEAR(r->t_submit, j.t_submit, 1e-3);
+    toon_job_free(r);
+    /* Bad ids and states are refused. */
+    cJSON *bad = cJSON_Parse("{\"id\":\"../../etc\",\"state\":\"done\"}");
+    CHECK(toon_job_from_json(bad, 1) == NULL);
+    cJSON_Delete(bad);
+    bad = cJSON_Parse("{\"id\":\"0123456789abcdef0123456789abcdef\",\"state\":\"weird\"}");
+    CHECK(toon_job_from_json(bad, 1) == NULL);
+    cJSON_Delete(bad);
+}
+
 static const struct test_case tests[] = {
-    {"boundary", test_boundary},
-    {"parts", test_parts},
-    {"bad_bodies", test_bad_bodies},
-    {"params", test_params},
+    {"boundary", test_boundary}, {"parts", test_parts},         {"bad_bodies", test_bad_bodies},
+    {"params", test_params},     {"redis_url", test_redis_url}, {"job_record", test_job_record},
 };
 TEST_MAIN(tests)
