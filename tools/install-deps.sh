@@ -5,7 +5,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang clang-format
       libdnnl-dev libjpeg62-turbo-dev libspng-dev libwebp-dev libexif-dev
-      libmicrohttpd-dev libzip-dev libcjson-dev
+      libmicrohttpd-dev libzip-dev libcjson-dev libhiredis-dev redis-server nginx
       python3 ca-certificates time)
 if [[ "${1:-}" == "--bench" ]]; then
     pkgs+=(python3-numpy python3-opencv nodejs npm)

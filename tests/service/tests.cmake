@@ -3,6 +3,8 @@
 #   test_service_memory  12 clients at 2048/4096 px inside a 300 MB memory cgroup (needs root
 #                        or a delegated cgroup; fails, never skips, when none can be made):
 #                        1.5-3 minutes on two cores, so labelled slow (`make test-all` runs it)
+#   test_service_scale   scale-out: redis-server, nginx, two replicas, workers (one killed),
+#                        Redis restarted mid-batch (label e2e, service, redis): ~1-2 minutes
 #   test_service_units   the multipart and parameter parsers (unit)
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
@@ -14,6 +16,11 @@ if(Python3_Interpreter_FOUND)
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_memory_cgroup.py
                    $<TARGET_FILE:toonify> ${TOON_SHARED_DIR} ${CMAKE_CURRENT_BINARY_DIR}/service-memory)
   set_tests_properties(test_service_memory PROPERTIES LABELS "slow;service" TIMEOUT 900)
+  add_test(NAME test_service_scale
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_scale_redis.py
+                   $<TARGET_FILE:toonify> ${CMAKE_SOURCE_DIR} ${TOON_SHARED_DIR}
+                   ${CMAKE_CURRENT_BINARY_DIR}/service-scale)
+  set_tests_properties(test_service_scale PROPERTIES LABELS "e2e;service;redis" TIMEOUT 900)
 endif()
 toon_test(test_service_units LABELS unit
           SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_service_units.c LIBS toon_service)
