@@ -9,6 +9,8 @@ Usage: test_scale_redis.py TOONIFY SOURCE_DIR SHARED_DIR WORK_DIR
 2. A worker that cannot hold a job leaves it for a bigger one and says so in the job's note.
 3. A batch with Redis killed (SIGKILL) and restarted from its AOF in the middle: every accepted
    job completes, the ZIP holds every result.
+4. SIGTERM with no grace hands a running job back to another worker; DELETE cancels a running
+   job on its worker; the page loads through nginx.
 Needs redis-server and nginx (Debian packages; .ci/run installs them): fails, never skips,
 without them."""
 import io
@@ -345,6 +347,47 @@ def t_redis_restart_mid_batch():
         check(get_json(front, "/api/v1/jobs/" + jid)["state"] == "done", jid)
 
 
+def wait_state(jid, pred, what, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        j = get_json(front, "/api/v1/jobs/" + jid)
+        if pred(j):
+            return j
+        time.sleep(0.05)
+    raise AssertionError("job %s: %s never happened: %s" % (jid, what, j))
+
+
+def t_sigterm_hands_back_and_cancel():
+    others = [p for p in workers.values() if p.poll() is None]
+    for p in others:
+        p.send_signal(signal.SIGSTOP)
+    try:
+        g = start_worker("g", "--grace", "0")
+        prefix = worker_prefix(g)
+        jid = submit(2, "plain", 1536)
+        wait_state(jid, lambda j: j["state"] == "running" and j["worker"].startswith(prefix),
+                   "running on worker g")
+    finally:
+        for p in others:
+            p.send_signal(signal.SIGCONT)
+    g.send_signal(signal.SIGTERM)
+    check(g.wait(60) == 0, "worker g did not stop cleanly")
+    j = wait_state(jid, lambda j: j["state"] in ("done", "failed", "cancelled"), "an end")
+    check(j["state"] == "done" and not j["worker"].startswith(prefix) and j["attempts"] >= 2, j)
+    # Cancelling a running job reaches its worker.
+    jid = submit(3, "plain", 2048)
+    wait_state(jid, lambda j: j["state"] == "running", "running")
+    st, _, j = front.json("DELETE", "/api/v1/jobs/" + jid)
+    check(st == 200, (st, j))
+    j = wait_state(jid, lambda j: j["state"] in ("done", "failed", "cancelled"), "an end")
+    check(j["state"] == "cancelled", j)
+    st, _, _ = front.request("GET", "/api/v1/jobs/%s/result" % jid)
+    check(st == 499, "result of a cancelled job: %d" % st)
+    # The page itself comes through the balancer too.
+    st, h, data = front.request("GET", "/")
+    check(st == 200 and b"<html" in data.lower(), st)
+
+
 def t_stop_cleanly():
     for name, p in workers.items():
         if p.poll() is None:
@@ -368,6 +411,8 @@ try:
     T.run("both replicas answer every job the same", t_both_replicas_answer)
     T.run("a worker leaves a job it cannot hold to a bigger one", t_small_worker_leaves_big_job)
     T.run("Redis killed and restarted mid-batch loses no job", t_redis_restart_mid_batch)
+    T.run("SIGTERM hands a running job back; cancel reaches the worker",
+          t_sigterm_hands_back_and_cancel)
     T.run("workers and replicas stop cleanly", t_stop_cleanly)
 finally:
     # nginx's master must stop its workers itself (SIGQUIT), or they outlive it.
