@@ -18,10 +18,11 @@
 #include "toonify/toonify.h"
 
 struct toon_genx_params {
-    int band_rows; /* output rows per step of the streaming schedule (any value >= 1) */
-    int fast;      /* reduced-precision kernels where the CPU has them */
-    int whole;     /* the whole-image schedule instead of streaming */
-    int force_ref; /* the reference C kernel for every layer */
+    int band_rows;  /* output rows per step of the streaming schedule (any value >= 1) */
+    int fast;       /* reduced-precision kernels where the CPU has them */
+    int whole;      /* the whole-image schedule instead of streaming */
+    int force_ref;  /* the reference C kernel for every layer */
+    int one_thread; /* run by one thread (a worker of a parallel loop): smaller chunks */
 };
 
 struct toon_genx;
@@ -40,6 +41,8 @@ size_t toon_genx_plan_bytes(const struct toon_gen_weights *gw, int h, int w,
  * brgemm kernels exist) 5.9-6.5 MB at 512, 11.2-16.1 MB at 2048, 17.3-25.8 MB at 4096,
  * bounded by 4 MB + 6 KB per column. */
 size_t toon_genx_plan_native_bytes(int h, int w, const struct toon_genx_params *p);
+/* Runs the generator over one image; an executor may run any number of images of its size, one
+ * at a time (creating one costs milliseconds: oneDNN generates its kernels then). */
 enum toon_status toon_genx_run(struct toon_genx *g, toon_gen_src_fn src, void *src_ctx,
                                toon_gen_sink_fn sink, void *sink_ctx, struct toon_err *err);
 void toon_genx_free(struct toon_genx *g);

@@ -133,7 +133,7 @@ struct toon_generator_params toon_generator_default_params(void)
 
 static struct toon_genx_params genx_params(const struct toon_generator_params *p)
 {
-    struct toon_genx_params g = {16, 0, 0, 0};
+    struct toon_genx_params g = {16, 0, 0, 0, 0};
     if (p) {
         g.band_rows = p->band_rows > 0 ? p->band_rows : 16;
         g.fast = p->precision == TOON_PRECISION_FAST;
@@ -207,7 +207,7 @@ int toon_get_threads(void)
 enum toon_status toon_describe_kernels(const struct toon_model *m, enum toon_precision prec,
                                        char *buf, size_t len)
 {
-    struct toon_genx_params g = {16, prec == TOON_PRECISION_FAST, 0, 0};
+    struct toon_genx_params g = {16, prec == TOON_PRECISION_FAST, 0, 0, 0};
     struct toon_genx *x = NULL;
     struct toon_err err;
     enum toon_status st = toon_genx_new(&m->gw, 64, 64, &g, &x, &err);

@@ -14,15 +14,19 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/log.h"
+#include "core/parallel.h"
 #include "face/face.h"
 #include "image/codec.h"
 #include "image/resize.h"
+#include "nn/model.h"
 
-#define OFFICIAL_SHORT  720
-#define OFFICIAL_FACES  10
-#define MIN_FACE        60 /* faces this size or smaller (both sides) are left to the background */
-#define CROP            TOON_FACE_CROP
-#define MAX_ALPHA_BYTES ((size_t)16 << 20)
+#define OFFICIAL_SHORT   720
+#define OFFICIAL_FACES   10
+#define MIN_FACE         60 /* faces this size or smaller (both sides) are left to the background */
+#define CROP             TOON_FACE_CROP
+#define MAX_ALPHA_BYTES  ((size_t)16 << 20)
+#define MAX_HEAD_WORKERS 8 /* heads made at once, one per thread */
 
 void toon_compound_work_size(const struct toon_image_info *info,
                              const struct toon_convert_params *p, int *w, int *h)
@@ -211,21 +215,48 @@ static void compute_sizes(const struct toon_image_info *info, const struct toon_
     }
 }
 
-/* The face stage's heap: detection, landmarks, five points, one head at a time. */
+struct head_worker {
+    struct toon_genx *gen; /* created by the worker for its first head */
+    uint8_t *crop;         /* [CROP][CROP][3] the aligned crop, RGB */
+    uint8_t *head;         /* [CROP][CROP][3] the cartoon head, RGB */
+    double m[6];           /* crop -> image */
+    int busy;              /* a head to make this round */
+    enum toon_status st;
+    struct toon_err err;
+};
+
+struct heads_round {
+    const struct job *j;
+    const struct toon_gen_weights *gw;
+    struct toon_genx_params gp;
+    int n_workers;
+    struct head_worker w[MAX_HEAD_WORKERS];
+};
+
+static int head_workers(void)
+{
+    int n = toon_threads_get();
+    return n < 1 ? 1 : n > MAX_HEAD_WORKERS ? MAX_HEAD_WORKERS : n;
+}
+
+/* The face stage's heap: detection; then landmarks and five points beside the heads'
+ * workers (one per thread, each with its own executor), which live until the last head. */
 static size_t faces_plan(const struct toon_model *head, const struct toon_convert_params *p,
                          const struct sizes *s, size_t mask_bytes)
 {
     size_t ov = toon_alloc_overhead(), crop_px = (size_t)CROP * CROP;
+    struct toon_genx_params gp = toon_convert_genx_params(&p->gen);
+    gp.one_thread = head_workers() > 1;
+    const struct toon_gen_weights *gw = toon_model_weights(head);
     size_t det = toon_face_detect_plan_bytes(p->face_models, s->work_w, s->work_h);
     size_t lm = toon_face_landmarks_plan_bytes(p->face_models);
     size_t five = toon_face_five_points_plan_bytes(NULL);
-    size_t head_bytes = crop_px * 3 + ov +                       /* the aligned crop, u8 */
-                        2 * (crop_px * 3 * sizeof(float) + ov) + /* network in and out */
-                        crop_px * 3 + ov +                       /* the head, u8 */
-                        toon_generator_plan_bytes(head, &p->gen, CROP, CROP);
-    size_t step = det > lm ? det : lm;
-    if (five > step) step = five;
-    if (head_bytes > step) step = head_bytes;
+    size_t worker = 2 * (crop_px * 3 + ov) + /* the aligned crop and the head, u8 */
+                    toon_genx_plan_bytes(gw, CROP, CROP, &gp) +
+                    toon_genx_plan_native_bytes(CROP, CROP, &gp);
+    size_t step = lm > five ? lm : five;
+    step += (size_t)head_workers() * worker + sizeof(struct heads_round) + ov;
+    if (det > step) step = det;
     return TOON_FACE_MAX * sizeof(struct toon_face) + ov + mask_bytes + step;
 }
 
@@ -294,6 +325,8 @@ struct job {
     struct toon_image work; /* the working image, RGB */
     struct toon_image res;  /* the cartoon, RGB */
     int blend_y;            /* rows of res already blended with the photo */
+    /* seconds per stage, logged at INFO level (the CLI's -v) */
+    double t_bg, t_detect, t_landmarks, t_heads, t_blend;
 };
 
 static enum toon_status reader_rows(void *ctx, uint8_t *rows, int n, struct toon_err *err)
@@ -458,39 +491,102 @@ static void blend_head(struct toon_image *res, const uint8_t *head, const float 
         }
 }
 
-/* One face: landmarks, five points, alignment, head generator, blend. */
-static enum toon_status do_face(struct job *j, const struct toon_model *head_model,
-                                struct toon_face *f, const float *mask, struct toon_err *err)
+/* ---- the heads -------------------------------------------------------------------------
+ * Heads are made a round at a time, one per thread: each worker runs its own generator
+ * executor on one thread, start to end, so no thread waits for another between the many small
+ * kernel calls of a 288 px image, and each executor is created once and reused for every head
+ * it makes.  The bits are those of a run on all threads (tests/nn: executors in workers).
+ * Blending stays in the faces' order, largest first, after each round. */
+/* Generator source: crop rows as BGR in [-1, 1]. */
+static enum toon_status head_src(void *ctx, int y0, int n, float *rows, struct toon_err *err)
+{
+    const struct head_worker *w = ctx;
+    (void)err;
+    const uint8_t *c = w->crop + (size_t)y0 * CROP * 3;
+    for (size_t i = 0; i < (size_t)n * CROP; i++)
+        for (int k = 0; k < 3; k++) rows[i * 3 + k] = c[i * 3 + 2 - k] / 127.5f - 1.0f;
+    return TOON_STATUS_OK;
+}
+
+static enum toon_status head_sink(void *ctx, int y0, int n, const float *rows, struct toon_err *err)
+{
+    struct head_worker *w = ctx;
+    (void)err;
+    uint8_t *h = w->head + (size_t)y0 * CROP * 3;
+    for (size_t i = 0; i < (size_t)n * CROP; i++)
+        for (int k = 0; k < 3; k++) h[i * 3 + k] = cartoon_level(rows[i * 3 + 2 - k]);
+    return TOON_STATUS_OK;
+}
+
+static void head_work(void *ctx, int i)
+{
+    struct heads_round *r = ctx;
+    struct head_worker *w = &r->w[i];
+    const struct toon_image *img = &r->j->work;
+    toon_warp_affine_u8(img->data, img->w, img->h, 3, w->crop, CROP, CROP, w->m, 255);
+    w->st = toon_genx_run(w->gen, head_src, w, head_sink, w, &w->err);
+}
+
+static void heads_free(struct heads_round *r)
+{
+    for (int i = 0; i < MAX_HEAD_WORKERS; i++) {
+        toon_genx_free(r->w[i].gen);
+        toon_free(r->w[i].crop);
+        toon_free(r->w[i].head);
+    }
+    toon_free(r);
+}
+
+/* Makes the heads of the busy workers at once, then blends them in order. */
+static enum toon_status heads_run(struct job *j, struct heads_round *r, const float *mask,
+                                  struct toon_err *err)
+{
+    int n = 0;
+    while (n < r->n_workers && r->w[n].busy) n++;
+    /* The workers' memory comes from this thread: the C library gives each thread that
+     * allocates an arena of its own, which would not reuse what the background freed. */
+    double t = toon_convert_now_s();
+    for (int i = 0; i < n; i++) {
+        struct head_worker *w = &r->w[i];
+        if (w->gen) continue;
+        w->crop = toon_malloc((size_t)CROP * CROP * 3);
+        w->head = toon_malloc((size_t)CROP * CROP * 3);
+        if (!w->crop || !w->head)
+            return toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory for the heads");
+        enum toon_status st = toon_genx_new(r->gw, CROP, CROP, &r->gp, &w->gen, err);
+        if (st != TOON_STATUS_OK) return st;
+    }
+    toon_parallel_for(n, head_work, r);
+    j->t_heads += toon_convert_now_s() - t;
+    for (int i = 0; i < n; i++)
+        if (r->w[i].st != TOON_STATUS_OK) {
+            *err = r->w[i].err;
+            return r->w[i].st;
+        }
+    t = toon_convert_now_s();
+    for (int i = 0; i < n; i++) {
+        blend_head(&j->res, r->w[i].head, mask, r->w[i].m);
+        r->w[i].busy = 0;
+    }
+    j->t_blend += toon_convert_now_s() - t;
+    return TOON_STATUS_OK;
+}
+
+/* One face: landmarks, five points, alignment; *slot gets it unless the points are degenerate. */
+static enum toon_status face_points(struct job *j, struct toon_face *f, double m[6], int *ok,
+                                    struct toon_err *err)
 {
     const struct toon_convert_params *p = j->p;
     int official = j->s.official;
+    double t = toon_convert_now_s();
+    *ok = 0;
     enum toon_status st = toon_face_landmarks(p->face_models, &j->work, f, official, err);
     if (st != TOON_STATUS_OK) return st;
     if ((st = toon_face_five_points(&j->work, f, official, err)) != TOON_STATUS_OK) return st;
-    double m[6];
-    if (!toon_face_similarity(toon_face_template, (const float(*)[2])f->pts5, 5, m))
-        return TOON_STATUS_OK; /* degenerate points: leave this face to the background */
-    size_t px = (size_t)CROP * CROP;
-    uint8_t *crop = toon_malloc(px * 3), *head = toon_malloc(px * 3);
-    float *in = toon_malloc(px * 3 * sizeof(float)), *out = toon_malloc(px * 3 * sizeof(float));
-    if (!crop || !head || !in || !out) {
-        st = toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory");
-        goto done;
-    }
-    toon_warp_affine_u8(j->work.data, j->work.w, j->work.h, 3, crop, CROP, CROP, m, 255);
-    for (size_t i = 0; i < px; i++) /* RGB u8 -> BGR in [-1, 1] */
-        for (int c = 0; c < 3; c++) in[i * 3 + c] = crop[i * 3 + 2 - c] / 127.5f - 1.0f;
-    st = toon_generator_run_image(head_model, &p->gen, CROP, CROP, in, out, err);
-    if (st != TOON_STATUS_OK) goto done;
-    for (size_t i = 0; i < px; i++)
-        for (int c = 0; c < 3; c++) head[i * 3 + c] = cartoon_level(out[i * 3 + 2 - c]);
-    blend_head(&j->res, head, mask, m);
-done:
-    toon_free(crop);
-    toon_free(head);
-    toon_free(in);
-    toon_free(out);
-    return st;
+    j->t_landmarks += toon_convert_now_s() - t;
+    /* degenerate points: leave this face to the background */
+    *ok = toon_face_similarity(toon_face_template, (const float(*)[2])f->pts5, 5, m);
+    return TOON_STATUS_OK;
 }
 
 static enum toon_status do_faces(struct job *j, const struct toon_model *m, int *n_done,
@@ -498,12 +594,15 @@ static enum toon_status do_faces(struct job *j, const struct toon_model *m, int 
 {
     const struct toon_convert_params *p = j->p;
     const struct toon_model *head_model = p->head_model ? p->head_model : m;
+    struct heads_round *heads = NULL;
     float *mask = NULL;
     int n = 0;
     *n_done = 0;
     struct toon_face *faces = toon_malloc(TOON_FACE_MAX * sizeof *faces);
     if (!faces) return toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory");
+    double t = toon_convert_now_s();
     enum toon_status st = toon_face_detect(p->face_models, &j->work, faces, TOON_FACE_MAX, &n, err);
+    j->t_detect = toon_convert_now_s() - t;
     if (st != TOON_STATUS_OK) goto done;
     qsort(faces, (size_t)n, sizeof *faces, cmp_area); /* largest first */
     if (j->s.official && n > OFFICIAL_FACES) n = OFFICIAL_FACES;
@@ -513,6 +612,7 @@ static enum toon_status do_faces(struct job *j, const struct toon_model *m, int 
         int s = j->work.w < j->work.h ? j->work.w : j->work.h;
         if (s > OFFICIAL_SHORT) min_face = MIN_FACE * (float)s / OFFICIAL_SHORT;
     }
+    int busy = 0;
     for (int i = 0; i < n; i++) {
         struct toon_face *f = &faces[i];
         if (f->x1 - f->x0 <= min_face && f->y1 - f->y0 <= min_face) continue;
@@ -521,10 +621,31 @@ static enum toon_status do_faces(struct job *j, const struct toon_model *m, int 
             st = toon_err_set(err, TOON_STATUS_CANCELLED, "cancelled");
             goto done;
         }
-        if ((st = do_face(j, head_model, f, mask, err)) != TOON_STATUS_OK) goto done;
+        if (!heads) {
+            if (!(heads = toon_calloc(1, sizeof *heads))) {
+                st = toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory");
+                goto done;
+            }
+            heads->j = j;
+            heads->gw = toon_model_weights(head_model);
+            heads->gp = toon_convert_genx_params(&p->gen);
+            heads->n_workers = head_workers();
+            heads->gp.one_thread = heads->n_workers > 1;
+        }
+        int ok;
+        struct head_worker *w = &heads->w[busy];
+        if ((st = face_points(j, f, w->m, &ok, err)) != TOON_STATUS_OK) goto done;
+        if (!ok) continue;
+        w->busy = 1;
         (*n_done)++;
+        if (++busy == heads->n_workers) {
+            if ((st = heads_run(j, heads, mask, err)) != TOON_STATUS_OK) goto done;
+            busy = 0;
+        }
     }
+    if (busy && (st = heads_run(j, heads, mask, err)) != TOON_STATUS_OK) goto done;
 done:
+    if (heads) heads_free(heads);
     toon_free(faces);
     toon_free(mask);
     return st;
@@ -607,9 +728,11 @@ enum toon_status toon_compound_convert(const struct toon_model *m, const uint8_t
     j.reader = NULL;
     t_dec = toon_convert_now_s() - t0;
     if ((st = alloc_image(&j.res, j.s.work_w, j.s.work_h, err)) != TOON_STATUS_OK) goto done;
+    double tb = toon_convert_now_s();
     if ((st = toon_generator_run(m, &p->gen, j.s.bg_h, j.s.bg_w, bg_src, &j, bg_sink, &j, err)) !=
         TOON_STATUS_OK)
         goto done;
+    j.t_bg = toon_convert_now_s() - tb;
     if (p->face_models && (st = do_faces(&j, m, &n_faces, err)) != TOON_STATUS_OK) goto done;
     if (p->progress) p->progress(p->progress_ctx, 0.9);
     strength_blend(&j);
@@ -624,6 +747,10 @@ enum toon_status toon_compound_convert(const struct toon_model *m, const uint8_t
     st = encode(&j, ow, oh, sink, sink_ctx, err);
     t_enc = toon_convert_now_s() - te;
     if (st == TOON_STATUS_OK && p->progress) p->progress(p->progress_ctx, 1.0);
+    toon_log(TOON_LOG_INFO,
+             "stages: decode=%.3f background=%.3f detect=%.3f landmarks=%.3f heads=%.3f (%d) "
+             "blend=%.3f encode=%.3f",
+             t_dec, j.t_bg, j.t_detect, j.t_landmarks, j.t_heads, n_faces, j.t_blend, t_enc);
 done:
     toon_imgreader_free(j.reader);
     toon_image_free(&j.work);

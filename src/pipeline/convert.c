@@ -66,10 +66,10 @@ static enum toon_resize_filter filter_for(int sw, int sh, int dw, int dh)
     return dw <= sw && dh <= sh ? TOON_RESIZE_AREA : TOON_RESIZE_BILINEAR;
 }
 
-static struct toon_genx_params genx_params(const struct toon_generator_params *p)
+struct toon_genx_params toon_convert_genx_params(const struct toon_generator_params *p)
 {
     struct toon_genx_params g = {p->band_rows > 0 ? p->band_rows : 16,
-                                 p->precision == TOON_PRECISION_FAST, p->whole_image, 0};
+                                 p->precision == TOON_PRECISION_FAST, p->whole_image, 0, 0};
     return g;
 }
 
@@ -104,7 +104,7 @@ enum toon_status toon_convert_plan(const struct toon_model *m, const struct toon
     toon_convert_output_size(info, p->size, &ow, &oh);
     if ((uint64_t)ow * (uint64_t)oh > (uint64_t)1 << 31)
         return toon_err_set(err, TOON_STATUS_TOO_LARGE, "output %dx%d is too large", ow, oh);
-    struct toon_genx_params gp = genx_params(&p->gen);
+    struct toon_genx_params gp = toon_convert_genx_params(&p->gen);
     const struct toon_gen_weights *gw = toon_model_weights(m);
     size_t ov = toon_alloc_overhead();
     size_t n = toon_genx_plan_bytes(gw, oh, ow, &gp) + toon_genx_plan_native_bytes(oh, ow, &gp);
@@ -229,7 +229,7 @@ enum toon_status toon_convert(const struct toon_model *m, const uint8_t *data, s
                               &j.resizer, err);
         if (st != TOON_STATUS_OK) goto done;
     }
-    struct toon_genx_params gp = genx_params(&p->gen);
+    struct toon_genx_params gp = toon_convert_genx_params(&p->gen);
     st = toon_genx_new(toon_model_weights(m), j.out_h, j.out_w, &gp, &g, err);
     if (st != TOON_STATUS_OK) goto done;
     j.ring_n = ring_rows(g);

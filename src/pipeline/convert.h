@@ -2,6 +2,7 @@
 #ifndef TOON_PIPELINE_CONVERT_H
 #define TOON_PIPELINE_CONVERT_H
 
+#include "nn/generator.h"
 #include "toonify/toonify.h"
 
 /* Size, strength and format checks common to every mode. */
@@ -10,6 +11,9 @@ enum toon_status toon_convert_params_check(const struct toon_convert_params *p,
 
 /* The output size for p->size (the longest side; 0 keeps the input's), aspect kept. */
 void toon_convert_output_size(const struct toon_image_info *info, int size, int *ow, int *oh);
+
+/* The executor's parameters for the generator parameters of a conversion. */
+struct toon_genx_params toon_convert_genx_params(const struct toon_generator_params *p);
 
 /* Monotonic seconds, for the reports' timings. */
 double toon_convert_now_s(void);

@@ -116,7 +116,7 @@ static void golden_case(int h, int w, int force_ref, double tol)
     char name[128];
     snprintf(name, sizeof name, "astronaut_%dx%d_out_f32.bin", h, w);
     float *want = read_f32(name, (size_t)h * w * 3);
-    struct toon_genx_params p = {16, 0, 0, force_ref};
+    struct toon_genx_params p = {16, 0, 0, force_ref, 0};
     float *got = run(&p, in, h, w);
     double d = max_abs_diff(got, want, (size_t)h * w * 3);
     fprintf(stderr, "  %dx%d %s: max |diff| = %.3g\n", h, w, force_ref ? "ref" : "optimised", d);
@@ -150,7 +150,7 @@ static void test_golden_synth224(void)
 {
     float *in = read_f32("synth224_in_f32_nhwc.bin", 224 * 224 * 3);
     float *want = read_f32("synth224_final_out_f32_nhwc.bin", 224 * 224 * 3);
-    struct toon_genx_params p = {16, 0, 0, 0};
+    struct toon_genx_params p = {16, 0, 0, 0, 0};
     float *got = run(&p, in, 224, 224);
     double d = max_abs_diff(got, want, 224 * 224 * 3);
     fprintf(stderr, "  synth224: max |diff| = %.3g\n", d);
@@ -170,13 +170,13 @@ static void identity_case(int h, int w, int fast)
         in[i] = (float)(s >> 8) / (float)(1u << 24) * 2.0f - 1.0f;
     }
     toon_threads_set(2);
-    struct toon_genx_params whole = {16, fast, 1, 0};
+    struct toon_genx_params whole = {16, fast, 1, 0, 0};
     float *ref = run(&whole, in, h, w);
     const int bands[] = {1, 3, 4, 16, 50};
     for (int t = 1; t <= 2; t++) {
         toon_threads_set(t);
         for (size_t b = 0; b < sizeof bands / sizeof bands[0]; b++) {
-            struct toon_genx_params p = {bands[b], fast, 0, 0};
+            struct toon_genx_params p = {bands[b], fast, 0, 0, 0};
             float *got = run(&p, in, h, w);
             int same = memcmp(got, ref, (size_t)h * w * 3 * sizeof(float)) == 0;
             if (!same)
@@ -186,6 +186,15 @@ static void identity_case(int h, int w, int fast)
             CHECK(same);
         }
     }
+    /* One row per call (executors run by one thread): the same bits again. */
+    struct toon_genx_params one = {16, fast, 0, 0, 1};
+    float *got = run(&one, in, h, w);
+    int same = memcmp(got, ref, (size_t)h * w * 3 * sizeof(float)) == 0;
+    if (!same)
+        fprintf(stderr, "  %dx%d one row per call: max |diff| %.3g\n", h, w,
+                max_abs_diff(got, ref, (size_t)h * w * 3));
+    free(got);
+    CHECK(same);
     toon_threads_set(0);
     free(in);
     free(ref);
@@ -203,6 +212,79 @@ static void test_stream_equals_whole_fast(void)
     identity_case(72, 80, 1);
 }
 
+static float *random_image(int h, int w, uint32_t seed)
+{
+    float *in = malloc((size_t)h * w * 3 * sizeof(float));
+    for (size_t i = 0; i < (size_t)h * w * 3; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        in[i] = (float)(seed >> 8) / (float)(1u << 24) * 2.0f - 1.0f;
+    }
+    return in;
+}
+
+/* One executor run over several images gives each the bits a fresh executor gives it. */
+static void test_reused_executor(void)
+{
+    const int h = 45, w = 72, n = 3;
+    struct toon_genx_params p = {16, 0, 0, 0, 0};
+    struct toon_genx *g = NULL;
+    struct toon_err err;
+    CHECK_OK(toon_genx_new(toon_model_weights(model()), h, w, &p, &g, &err));
+    float *out = malloc((size_t)h * w * 3 * sizeof(float));
+    for (int i = 0; i < n; i++) {
+        float *in = random_image(h, w, 777u + (uint32_t)i);
+        float *want = run(&p, in, h, w);
+        CHECK_OK(test_run_genx(g, in, out, h, w));
+        CHECK(memcmp(out, want, (size_t)h * w * 3 * sizeof(float)) == 0);
+        free(in);
+        free(want);
+    }
+    free(out);
+    toon_genx_free(g);
+}
+
+/* Executors run by the workers of a parallel loop (the pipeline's heads, one per thread; every
+ * kernel then runs on one thread, one row per call) give the bits of one run on all threads. */
+struct worker_case {
+    const float *in;
+    float *out[2];
+    int h, w;
+    enum toon_status st[2];
+};
+
+static void worker_run(void *ctx, int i)
+{
+    struct worker_case *c = ctx;
+    struct toon_genx_params p = {16, 0, 0, 0, 1}; /* one_thread, as the pipeline's heads */
+    struct toon_genx *g = NULL;
+    struct toon_err err;
+    c->st[i] = toon_genx_new(toon_model_weights(model()), c->h, c->w, &p, &g, &err);
+    if (c->st[i] == TOON_STATUS_OK) c->st[i] = test_run_genx(g, c->in, c->out[i], c->h, c->w);
+    toon_genx_free(g);
+}
+
+static void test_executors_in_workers(void)
+{
+    struct worker_case c = {NULL, {NULL, NULL}, 64, 96, {TOON_STATUS_OK, TOON_STATUS_OK}};
+    float *in = random_image(c.h, c.w, 4242u);
+    size_t bytes = (size_t)c.h * c.w * 3 * sizeof(float);
+    c.in = in;
+    c.out[0] = malloc(bytes);
+    c.out[1] = malloc(bytes);
+    toon_threads_set(2);
+    struct toon_genx_params p = {16, 0, 0, 0, 0};
+    float *want = run(&p, in, c.h, c.w);
+    toon_parallel_for(2, worker_run, &c);
+    toon_threads_set(0);
+    for (int i = 0; i < 2; i++) {
+        CHECK_OK(c.st[i]);
+        CHECK(memcmp(c.out[i], want, bytes) == 0);
+        free(c.out[i]);
+    }
+    free(in);
+    free(want);
+}
+
 /* The plan is an upper bound of everything a run allocates, and not a loose one. */
 static void test_plan_covers_run(void)
 {
@@ -211,7 +293,7 @@ static void test_plan_covers_run(void)
         int h = sizes[i][0], w = sizes[i][1];
         float *in = calloc((size_t)h * w * 3, sizeof(float));
         float *out = malloc((size_t)h * w * 3 * sizeof(float));
-        struct toon_genx_params p = {16, 0, 0, 0};
+        struct toon_genx_params p = {16, 0, 0, 0, 0};
         size_t plan = toon_genx_plan_bytes(toon_model_weights(model()), h, w, &p);
         size_t base = toon_alloc_current();
         toon_alloc_reset_peak();
@@ -232,7 +314,7 @@ static void test_plan_covers_run(void)
 /* Memory grows with the width, not the height. */
 static void test_memory_grows_with_width_only(void)
 {
-    struct toon_genx_params p = {16, 0, 0, 0};
+    struct toon_genx_params p = {16, 0, 0, 0, 0};
     const struct toon_gen_weights *gw = toon_model_weights(model());
     size_t a = toon_genx_plan_bytes(gw, 512, 512, &p), b = toon_genx_plan_bytes(gw, 4096, 512, &p);
     size_t c = toon_genx_plan_bytes(gw, 256, 2048, &p), d = toon_genx_plan_bytes(gw, 256, 4096, &p);
@@ -248,7 +330,7 @@ static void test_memory_grows_with_width_only(void)
 static void test_allocation_failures_are_clean(void)
 {
     const struct toon_gen_weights *gw = toon_model_weights(model());
-    struct toon_genx_params p = {16, 0, 0, 0};
+    struct toon_genx_params p = {16, 0, 0, 0, 0};
     size_t base = toon_alloc_current();
     for (long n = 1; n < 80; n++) {
         struct toon_genx *g = NULL;
@@ -273,6 +355,8 @@ static const struct test_case tests[] = {
     {"golden_synth224", test_golden_synth224},
     {"stream_equals_whole", test_stream_equals_whole},
     {"stream_equals_whole_fast", test_stream_equals_whole_fast},
+    {"reused_executor", test_reused_executor},
+    {"executors_in_workers", test_executors_in_workers},
     {"plan_covers_run", test_plan_covers_run},
     {"memory_grows_with_width_only", test_memory_grows_with_width_only},
     {"allocation_failures_are_clean", test_allocation_failures_are_clean},
