@@ -101,6 +101,36 @@ static void test_direct_avx512_vs_ref(void)
     random_shapes(TOON_KERNEL_DIRECT_AVX512, 1, 1e-5);
 }
 
+/* A pixel's bits do not depend on the columns a call covers (the executor's segments): the
+ * eight-pixel blocks and the one-pixel path sum alike. */
+static void direct_split_case(void (*fn)(const struct toon_conv_shape *, const float *,
+                                         const float *, const float *const *, float *, int, int,
+                                         int))
+{
+    struct toon_gen_conv gc = {7, 1, 32, 3, NULL, NULL};
+    size_t nw = (size_t)3 * 7 * 7 * 32;
+    float *w = malloc(nw * sizeof(float)), b[3] = {0.1f, -0.2f, 0.3f};
+    for (size_t i = 0; i < nw; i++) w[i] = frand() * 0.2f;
+    struct toon_conv_shape s;
+    toon_conv_shape_init(&s, &gc, 0, 61, 1);
+    float *in = malloc((size_t)s.rows_in * 61 * 32 * sizeof(float));
+    for (size_t i = 0; i < (size_t)s.rows_in * 61 * 32; i++) in[i] = frand() * 2;
+    const float *rows[7];
+    for (int i = 0; i < 7; i++) rows[i] = in + (size_t)i * 61 * 32;
+    float whole[61 * 3], parts[61 * 3];
+    fn(&s, w, b, rows, whole, 0, 0, 61);
+    for (int x = 0; x < 61; x += 5) fn(&s, w, b, rows, parts, 0, x, x + 5 < 61 ? x + 5 : 61);
+    CHECK(memcmp(whole, parts, sizeof whole) == 0);
+    free(w);
+    free(in);
+}
+
+static void test_direct_split_invariance(void)
+{
+    if (toon_cpu_features() & TOON_CPU_AVX512) direct_split_case(toon_conv_direct_f32__avx512);
+    if (toon_cpu_features() & TOON_CPU_AVX2) direct_split_case(toon_conv_direct_f32__avx2);
+}
+
 static void test_direct_avx2_vs_ref(void)
 {
     if (!(toon_cpu_features() & TOON_CPU_AVX2)) {
@@ -130,6 +160,7 @@ static const struct test_case tests[] = {
     {"onednn_bf16_vs_ref", test_onednn_bf16_vs_ref},
     {"direct_avx512_vs_ref", test_direct_avx512_vs_ref},
     {"direct_avx2_vs_ref", test_direct_avx2_vs_ref},
+    {"direct_split_invariance", test_direct_split_invariance},
     {"choice_follows_isa_cap", test_choice_follows_isa_cap},
 };
 TEST_MAIN(tests)
