@@ -37,7 +37,7 @@ struct toon_gf_params {
     float eps, box_weight;
     int h, w; /* image size: the box filter's border normaliser needs it */
 };
-/* ab[r] = (A[3], b[3]) per pixel from guide x and filter input y (both [w][3]). */
+/* ab[r] = A[w][3] then b[w][3] from guide x and filter input y (both [w][3]). */
 void toon_op_gf_ab(const struct toon_gf_params *p, const struct toon_rows *x,
                    const struct toon_rows *y, struct toon_rows *ab, int r0, int r1);
 /* out[r] = box(A)/N * x + box(b)/N. */
