@@ -127,6 +127,10 @@ enum toon_status toon_jobs_enqueue(struct toon_service *svc, struct toon_job **j
 struct toon_job *toon_jobs_find(struct toon_service *svc, const char *id);
 void toon_job_release(struct toon_service *svc, struct toon_job *j);
 void toon_job_free(struct toon_job *j);
+/* Ends a job as failed, or cancelled for TOON_STATUS_CANCELLED, with its error and detail. */
+void toon_job_fail(struct toon_job *j, enum toon_status st, const char *detail);
+/* Copies a conversion's figures (memory, timings, output size) into its job. */
+void toon_job_take_report(struct toon_job *j, const struct toon_convert_report *rep);
 /* Cancels a queued or running job; returns its state afterwards. */
 enum toon_job_state toon_job_cancel(struct toon_service *svc, struct toon_job *j);
 /* Waits (at most timeout_s) until the job has ended; returns 1 if it has. */
@@ -176,6 +180,14 @@ int toon_admission_largest(const struct toon_service *svc, const struct toon_mod
 /* "PREFIX:kind:id", or "PREFIX:kind" when id is NULL. */
 void toon_rkey(const struct toon_service *svc, char *buf, size_t len, const char *kind,
                const char *id);
+/* Copies a file into a key (replacing it), 1 MiB per command, and sets the key's TTL. */
+enum toon_status toon_rkey_put_file(struct toon_service *svc, struct toon_redis *r, const char *key,
+                                    const char *path, struct toon_err *err);
+/* Reads a key 1 MiB per command into fn.  *len: the length expected (-1: any), set to the
+ * key's; a missing key, or one of another length, is TOON_STATUS_NOT_FOUND. */
+enum toon_status toon_rkey_read(struct toon_redis *r, const char *key, long long *len,
+                                enum toon_status (*fn)(void *ctx, const void *data, size_t n),
+                                void *ctx, struct toon_err *err);
 /* Connects the pool and makes sure the queue's consumer group exists. */
 enum toon_status toon_rjobs_init(struct toon_service *svc, struct toon_err *err);
 /* The Redis sides of toon_jobs_enqueue, _find, _wait and _cancel. */

@@ -88,7 +88,7 @@ void toon_job_free(struct toon_job *j)
     toon_free(j);
 }
 
-static void job_fail(struct toon_job *j, enum toon_status st, const char *detail)
+void toon_job_fail(struct toon_job *j, enum toon_status st, const char *detail)
 {
     j->state = st == TOON_STATUS_CANCELLED ? TOON_JOB_CANCELLED : TOON_JOB_FAILED;
     j->http_code = toon_status_http_code(st);
@@ -269,7 +269,7 @@ enum toon_status toon_job_prepare(struct toon_service *svc, const struct toon_jo
     return TOON_STATUS_OK;
 fail:
     if (keep_failed && st != TOON_STATUS_NO_MEMORY) {
-        job_fail(j, st, err ? err->msg : toon_status_str(st));
+        toon_job_fail(j, st, err ? err->msg : toon_status_str(st));
         j->t_end = j->t_submit;
         *out = j;
         return st;
@@ -408,7 +408,7 @@ static void cancel_locked(struct toon_service *svc, struct toon_job *j, const ch
 {
     if (j->state == TOON_JOB_QUEUED) {
         queue_remove(svc, j);
-        job_fail(j, TOON_STATUS_CANCELLED, why);
+        toon_job_fail(j, TOON_STATUS_CANCELLED, why);
         j->t_end = toon_now();
         if (j->in_path[0]) {
             unlink(j->in_path);
@@ -457,6 +457,18 @@ int toon_jobs_retry_after(struct toon_service *svc)
 }
 
 /* ---- running a job ---- */
+
+void toon_job_take_report(struct toon_job *j, const struct toon_convert_report *rep)
+{
+    j->used_bytes = rep->used_bytes;
+    j->s_decode = rep->seconds_decode;
+    j->s_network = rep->seconds_network;
+    j->s_encode = rep->seconds_encode;
+    if (rep->out_w) {
+        j->out_w = rep->out_w;
+        j->out_h = rep->out_h;
+    }
+}
 
 struct run_ctx {
     struct toon_service *svc;
@@ -540,14 +552,7 @@ static void run_job(struct toon_service *svc, struct toon_job *j)
         st = toon_err_set(&err, TOON_STATUS_IO, "cannot rename the result: %s", strerror(errno));
     if (st != TOON_STATUS_OK) unlink(tmp);
     pthread_mutex_lock(&svc->mu);
-    j->used_bytes = rep.used_bytes;
-    j->s_decode = rep.seconds_decode;
-    j->s_network = rep.seconds_network;
-    j->s_encode = rep.seconds_encode;
-    if (rep.out_w) {
-        j->out_w = rep.out_w;
-        j->out_h = rep.out_h;
-    }
+    toon_job_take_report(j, &rep);
     if (st == TOON_STATUS_OK) {
         snprintf(j->out_name, sizeof j->out_name, "%s", name);
         j->out_bytes = r.written;
@@ -563,7 +568,7 @@ done:
         j->state = TOON_JOB_DONE;
         j->progress = 1;
     } else {
-        job_fail(j, st, err.msg);
+        toon_job_fail(j, st, err.msg);
     }
     unlink(j->in_path);
     j->in_path[0] = 0;

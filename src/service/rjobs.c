@@ -20,7 +20,6 @@
  */
 #include <cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,10 +217,7 @@ enum toon_job_state toon_rjobs_cancel(struct toon_service *svc, struct toon_job 
     struct toon_err err;
     if (toon_redis_get(&svc->pool, &r, &err) != TOON_STATUS_OK) return j->state;
     struct toon_job c = *j;
-    c.state = TOON_JOB_CANCELLED;
-    c.http_code = toon_status_http_code(TOON_STATUS_CANCELLED);
-    snprintf(c.error, sizeof c.error, "%s", toon_status_str(TOON_STATUS_CANCELLED));
-    snprintf(c.detail, sizeof c.detail, "cancelled by the client");
+    toon_job_fail(&c, TOON_STATUS_CANCELLED, "cancelled by the client");
     c.t_end = toon_now();
     char kj[200], ki[200], ks[200];
     toon_rkey(svc, kj, sizeof kj, "job", j->id);
@@ -245,31 +241,48 @@ enum toon_job_state toon_rjobs_cancel(struct toon_service *svc, struct toon_job 
 
 /* ---- submitting ---- */
 
-static enum toon_status upload_input(struct toon_service *svc, struct toon_redis *r,
-                                     const struct toon_job *j, struct toon_err *err)
+enum toon_status toon_rkey_put_file(struct toon_service *svc, struct toon_redis *r, const char *key,
+                                    const char *path, struct toon_err *err)
 {
-    char k[200];
-    toon_rkey(svc, k, sizeof k, "in", j->id);
-    int fd = open(j->in_path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return toon_err_set(err, TOON_STATUS_IO, "the spooled upload is gone: %s", strerror(errno));
+    FILE *f = fopen(path, "rb");
+    if (!f) return toon_err_set(err, TOON_STATUS_IO, "cannot read %s: %s", path, strerror(errno));
     uint8_t *buf = toon_malloc(CHUNK);
-    enum toon_status st = buf ? toon_redis_do(r, err, "DEL %s", k)
+    enum toon_status st = buf ? toon_redis_do(r, err, "DEL %s", key)
                               : toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory");
-    size_t sent = 0;
-    while (st == TOON_STATUS_OK && sent < j->in_bytes) {
-        ssize_t n = read(fd, buf, CHUNK);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            st = toon_err_set(err, TOON_STATUS_IO, "cannot read the spooled upload");
-            break;
-        }
-        st = toon_redis_do(r, err, "APPEND %s %b", k, buf, (size_t)n);
-        sent += (size_t)n;
-    }
-    if (st == TOON_STATUS_OK) st = toon_redis_do(r, err, "EXPIRE %s %d", k, svc->cfg.result_ttl_s);
-    close(fd);
+    size_t n;
+    while (st == TOON_STATUS_OK && (n = fread(buf, 1, CHUNK, f)) > 0)
+        st = toon_redis_do(r, err, "APPEND %s %b", key, buf, n);
+    if (st == TOON_STATUS_OK && ferror(f))
+        st = toon_err_set(err, TOON_STATUS_IO, "cannot read %s", path);
+    if (st == TOON_STATUS_OK)
+        st = toon_redis_do(r, err, "EXPIRE %s %d", key, svc->cfg.result_ttl_s);
+    fclose(f);
     toon_free(buf);
+    return st;
+}
+
+enum toon_status toon_rkey_read(struct toon_redis *r, const char *key, long long *len,
+                                enum toon_status (*fn)(void *ctx, const void *data, size_t n),
+                                void *ctx, struct toon_err *err)
+{
+    redisReply *rep = toon_redis_cmd(r, err, "STRLEN %s", key);
+    if (!rep) return r->last;
+    long long n = rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
+    freeReplyObject(rep);
+    if (*len >= 0 && n != *len) n = 0; /* not what was expected: as good as gone */
+    *len = n;
+    if (n <= 0) return toon_err_set(err, TOON_STATUS_NOT_FOUND, "%s is no longer in Redis", key);
+    enum toon_status st = TOON_STATUS_OK;
+    for (long long off = 0; st == TOON_STATUS_OK && off < n; off += (long long)CHUNK) {
+        long long end = off + (long long)CHUNK < n ? off + (long long)CHUNK : n;
+        rep = toon_redis_cmd(r, err, "GETRANGE %s %lld %lld", key, off, end - 1);
+        if (!rep) return r->last;
+        if (rep->type != REDIS_REPLY_STRING || (long long)rep->len != end - off)
+            st = toon_err_set(err, TOON_STATUS_NOT_FOUND, "%s changed or expired while read", key);
+        else
+            st = fn(ctx, rep->str, rep->len);
+        freeReplyObject(rep);
+    }
     return st;
 }
 
@@ -325,8 +338,12 @@ enum toon_status toon_rjobs_submit(struct toon_service *svc, struct toon_job **j
         }
     }
     /* The inputs first, outside the transaction: they expire if the jobs never get recorded. */
-    for (int i = 0; st == TOON_STATUS_OK && i < n; i++)
-        if (jobs[i]->state == TOON_JOB_QUEUED) st = upload_input(svc, r, jobs[i], err);
+    for (int i = 0; st == TOON_STATUS_OK && i < n; i++) {
+        if (jobs[i]->state != TOON_JOB_QUEUED) continue;
+        char k[200];
+        toon_rkey(svc, k, sizeof k, "in", jobs[i]->id);
+        st = toon_rkey_put_file(svc, r, k, jobs[i]->in_path, err);
+    }
     /* Then every record and queue entry at once: all the jobs are accepted, or none. */
     if (st == TOON_STATUS_OK) st = toon_redis_do(r, err, "MULTI");
     for (int i = 0; st == TOON_STATUS_OK && i < n; i++) st = record_job(svc, r, jobs[i], err);
@@ -435,6 +452,11 @@ cJSON *toon_rjobs_list(struct toon_service *svc, int done_only, int limit, struc
     return arr;
 }
 
+static enum toon_status to_file(void *ctx, const void *data, size_t n)
+{
+    return fwrite(data, 1, n, ctx) == n ? TOON_STATUS_OK : TOON_STATUS_IO;
+}
+
 enum toon_status toon_rjobs_fetch_result(struct toon_service *svc, const struct toon_job *j,
                                          char *path, size_t path_len, struct toon_err *err)
 {
@@ -442,42 +464,25 @@ enum toon_status toon_rjobs_fetch_result(struct toon_service *svc, const struct 
     enum toon_status st = toon_random_id(rid, err);
     if (st != TOON_STATUS_OK) return st;
     snprintf(path, path_len, "%s/%s.result", svc->work, rid);
+    FILE *f = fopen(path, "wb");
+    if (!f) return toon_err_set(err, TOON_STATUS_IO, "cannot write %s: %s", path, strerror(errno));
     struct toon_redis *r;
     st = toon_redis_get(&svc->pool, &r, err);
-    if (st != TOON_STATUS_OK) return st;
-    char k[200];
-    toon_rkey(svc, k, sizeof k, "out", j->id);
-    FILE *f = NULL;
-    redisReply *rep = toon_redis_cmd(r, err, "STRLEN %s", k);
-    long long len = rep ? int_reply(rep) : -1;
-    if (len < 0) {
-        st = r->last;
-    } else if (len == 0) {
-        st = toon_err_set(err, TOON_STATUS_NOT_FOUND,
-                          "the result of job %s has expired (results are kept %d s)", j->id,
-                          svc->cfg.result_ttl_s);
-    } else if (!(f = fopen(path, "wb"))) {
-        st = toon_err_set(err, TOON_STATUS_IO, "cannot write %s: %s", path, strerror(errno));
+    if (st == TOON_STATUS_OK) {
+        char k[200];
+        toon_rkey(svc, k, sizeof k, "out", j->id);
+        long long len = -1;
+        st = toon_rkey_read(r, k, &len, to_file, f, err);
+        if (st == TOON_STATUS_NOT_FOUND)
+            toon_err_set(err, st, "the result of job %s has expired (results are kept %d s)", j->id,
+                         svc->cfg.result_ttl_s);
+        else if (st == TOON_STATUS_IO)
+            toon_err_set(err, st, "cannot write %s (disk full?)", path);
+        toon_redis_put(&svc->pool, r);
     }
-    for (long long off = 0; st == TOON_STATUS_OK && off < len; off += (long long)CHUNK) {
-        long long end = off + (long long)CHUNK < len ? off + (long long)CHUNK : len;
-        rep = toon_redis_cmd(r, err, "GETRANGE %s %lld %lld", k, off, end - 1);
-        if (!rep) {
-            st = r->last;
-        } else if (rep->type != REDIS_REPLY_STRING || (long long)rep->len != end - off) {
-            st = toon_err_set(err, TOON_STATUS_NOT_FOUND,
-                              "the result of job %s changed or "
-                              "expired while being read",
-                              j->id);
-        } else if (fwrite(rep->str, 1, rep->len, f) != rep->len) {
-            st = toon_err_set(err, TOON_STATUS_IO, "cannot write %s (disk full?)", path);
-        }
-        if (rep) freeReplyObject(rep);
-    }
-    if (f && fclose(f) != 0 && st == TOON_STATUS_OK)
+    if (fclose(f) != 0 && st == TOON_STATUS_OK)
         st = toon_err_set(err, TOON_STATUS_IO, "cannot write %s", path);
     if (st != TOON_STATUS_OK) unlink(path);
-    toon_redis_put(&svc->pool, r);
     return st;
 }
 

@@ -20,7 +20,6 @@
  */
 #include <cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -35,7 +34,6 @@
 #include "core/procmem.h"
 #include "service/internal.h"
 
-#define CHUNK    ((size_t)1 << 20)
 #define MAX_LEFT 32
 
 struct worker;
@@ -192,6 +190,19 @@ static void on_progress(void *ctx, double fraction)
     if (rc == 0 || rc == 2) j->cancel = 1; /* ended elsewhere, or cancelled by a client */
 }
 
+struct filling {
+    uint8_t *buf;
+    size_t at;
+};
+
+static enum toon_status fill(void *ctx, const void *data, size_t n)
+{
+    struct filling *f = ctx;
+    memcpy(f->buf + f->at, data, n); /* within the length STRLEN gave, checked equal to ours */
+    f->at += n;
+    return TOON_STATUS_OK;
+}
+
 /* Reads the job's input out of Redis into memory (the admission counted its bytes). */
 static enum toon_status fetch_input(struct slot *s, const struct toon_job *j, uint8_t **out,
                                     size_t *len, struct toon_err *err)
@@ -199,53 +210,19 @@ static enum toon_status fetch_input(struct slot *s, const struct toon_job *j, ui
     char k[200];
     toon_rkey(s->w->svc, k, sizeof k, "in", j->id);
     *out = NULL;
-    redisReply *rep = toon_redis_cmd(s->r, err, "STRLEN %s", k);
-    if (!rep) return s->r->last;
-    long long n = rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
-    freeReplyObject(rep);
-    if (n <= 0 || (size_t)n != j->in_bytes)
-        return toon_err_set(err, TOON_STATUS_NOT_FOUND,
-                            "the uploaded image is no longer in Redis (expired?)");
-    uint8_t *buf = toon_malloc((size_t)n);
-    if (!buf) return toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory");
-    for (long long off = 0; off < n; off += (long long)CHUNK) {
-        long long end = off + (long long)CHUNK < n ? off + (long long)CHUNK : n;
-        rep = toon_redis_cmd(s->r, err, "GETRANGE %s %lld %lld", k, off, end - 1);
-        if (!rep || rep->type != REDIS_REPLY_STRING || (long long)rep->len != end - off) {
-            enum toon_status st = rep ? toon_err_set(err, TOON_STATUS_NOT_FOUND,
-                                                     "the uploaded image changed while read")
-                                      : s->r->last;
-            if (rep) freeReplyObject(rep);
-            toon_free(buf);
-            return st;
-        }
-        memcpy(buf + off, rep->str, rep->len);
-        freeReplyObject(rep);
+    struct filling f = {toon_malloc(j->in_bytes ? j->in_bytes : 1), 0};
+    if (!f.buf) return toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory");
+    long long n = (long long)j->in_bytes;
+    enum toon_status st = toon_rkey_read(s->r, k, &n, fill, &f, err);
+    if (st == TOON_STATUS_NOT_FOUND)
+        toon_err_set(err, st, "the uploaded image is no longer in Redis (expired?)");
+    if (st != TOON_STATUS_OK) {
+        toon_free(f.buf);
+        return st;
     }
-    *out = buf;
-    *len = (size_t)n;
+    *out = f.buf;
+    *len = f.at;
     return TOON_STATUS_OK;
-}
-
-/* Copies the result file into the job's part key, chunk by chunk. */
-static enum toon_status store_result(struct slot *s, const char *path, const char *part,
-                                     struct toon_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return toon_err_set(err, TOON_STATUS_IO, "cannot read %s", path);
-    uint8_t *buf = toon_malloc(CHUNK);
-    enum toon_status st = buf ? toon_redis_do(s->r, err, "DEL %s", part)
-                              : toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory");
-    size_t n;
-    while (st == TOON_STATUS_OK && (n = fread(buf, 1, CHUNK, f)) > 0)
-        st = toon_redis_do(s->r, err, "APPEND %s %b", part, buf, n);
-    if (st == TOON_STATUS_OK && ferror(f))
-        st = toon_err_set(err, TOON_STATUS_IO, "cannot read %s", path);
-    if (st == TOON_STATUS_OK)
-        st = toon_redis_do(s->r, err, "EXPIRE %s %d", part, s->w->svc->cfg.result_ttl_s);
-    fclose(f);
-    toon_free(buf);
-    return st;
 }
 
 /* Ends the job in Redis (retrying while Redis is away, unless stopping); 1 if this call ended
@@ -255,7 +232,7 @@ static int finish(struct slot *s, struct toon_job *j, const char *result_path, c
     for (int attempt = 0;; attempt++) {
         struct toon_err err = {""};
         enum toon_status st = TOON_STATUS_OK;
-        if (result_path) st = store_result(s, result_path, part, &err);
+        if (result_path) st = toon_rkey_put_file(s->w->svc, s->r, part, result_path, &err);
         int rc = st == TOON_STATUS_OK ? toon_rjob_finish(s->w->svc, s->r, j, part, &err) : -3;
         if (rc == -2 && result_path) continue; /* the part vanished (Redis restarted): again */
         if (rc >= -2) return rc == 1;
@@ -317,14 +294,6 @@ static struct toon_job *load_job(struct slot *s, const struct entry *e, int clai
     return j;
 }
 
-static void fail_job(struct toon_job *j, enum toon_status st, const char *detail)
-{
-    j->state = st == TOON_STATUS_CANCELLED ? TOON_JOB_CANCELLED : TOON_JOB_FAILED;
-    j->http_code = toon_status_http_code(st);
-    snprintf(j->error, sizeof j->error, "%s", toon_status_str(st));
-    snprintf(j->detail, sizeof j->detail, "%s", detail);
-}
-
 static void run_entry(struct slot *s, const struct entry *e, int claimed)
 {
     struct worker *w = s->w;
@@ -336,7 +305,7 @@ static void run_entry(struct slot *s, const struct entry *e, int claimed)
     if (j->style < 0) {
         char msg[300];
         snprintf(msg, sizeof msg, "worker %s has no style '%s'", w->name, j->style_name);
-        fail_job(j, TOON_STATUS_INVALID_ARGUMENT, msg);
+        toon_job_fail(j, TOON_STATUS_INVALID_ARGUMENT, msg);
         j->t_end = toon_now();
         finish(s, j, NULL, NULL);
         ack(s, e->id);
@@ -408,14 +377,7 @@ static void run_entry(struct slot *s, const struct entry *e, int claimed)
         st = toon_convert(m, in, in_len, &cp, sink_file, f, &rep, &err);
         if (fclose(f) != 0 && st == TOON_STATUS_OK)
             st = toon_err_set(&err, TOON_STATUS_IO, "cannot write %s (disk full?)", tmp);
-        j->used_bytes = rep.used_bytes;
-        j->s_decode = rep.seconds_decode;
-        j->s_network = rep.seconds_network;
-        j->s_encode = rep.seconds_encode;
-        if (rep.out_w) {
-            j->out_w = rep.out_w;
-            j->out_h = rep.out_h;
-        }
+        toon_job_take_report(j, &rep);
     }
     toon_free(in);
     in = NULL;
@@ -455,7 +417,7 @@ static void run_entry(struct slot *s, const struct entry *e, int claimed)
             toon_log(TOON_LOG_INFO, "%s: job %s had ended already; result dropped", s->name, j->id);
         }
     } else {
-        fail_job(j, st, err.msg);
+        toon_job_fail(j, st, err.msg);
         finish(s, j, NULL, NULL);
         w->failed++;
         if (st != TOON_STATUS_CANCELLED)
