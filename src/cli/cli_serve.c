@@ -41,6 +41,7 @@ static const char usage[] =
     "      --redis URL         scale out: keep jobs in Redis (redis://host:port[/db]\n"
     "                          [?prefix=NAME]) for `toonify worker` processes to run; any\n"
     "                          number of replicas can serve the same URL behind a balancer\n"
+    "                          (or $TOONIFY_REDIS_URL)\n"
     "      --result-ttl S      with --redis: keep jobs and results S seconds (default 86400)\n"
     "  -q, --quiet             no access log\n"
     "  -v, --verbose           log more\n"
@@ -54,7 +55,8 @@ static const char worker_usage[] =
     "can is left for a bigger worker.  A job whose worker dies is taken over by another.\n"
     "\n"
     "options:\n"
-    "      --redis URL         redis://[:password@]host[:port][/db][?prefix=NAME] (required)\n"
+    "      --redis URL         redis://[:password@]host[:port][/db][?prefix=NAME] (required;\n"
+    "                          or $TOONIFY_REDIS_URL, which keeps a password out of ps)\n"
     "  -m, --models PATH       a model file or a directory of styles (as `toonify serve`)\n"
     "  -w, --workers N         jobs at once (default 1)\n"
     "  -t, --threads N         threads in all, shared by the jobs (default: the CPUs)\n"
@@ -200,7 +202,13 @@ static int run(int argc, char **argv, int worker)
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:m:o:w:t:qvh", longopts, NULL)) != -1) {
         if (in_list(worker ? serve_only : worker_only, c)) {
-            fprintf(stderr, "%s: option '%s' is for `toonify %s`\n", cmd, argv[optind - 1],
+            const char *name = "?";
+            for (const struct option *o = longopts; o->name; o++)
+                if (o->val == c) {
+                    name = o->name;
+                    break;
+                }
+            fprintf(stderr, "%s: option --%s is for `toonify %s`\n", cmd, name,
                     worker ? "serve" : "worker");
             return 2;
         }
@@ -286,6 +294,9 @@ static int run(int argc, char **argv, int worker)
         fprintf(stderr, "%s: unexpected argument '%s'\n%s", cmd, argv[optind], help);
         return 2;
     }
+    /* The URL may carry a password: $TOONIFY_REDIS_URL keeps it out of the process list. */
+    if (!cfg.redis_url && getenv("TOONIFY_REDIS_URL") && *getenv("TOONIFY_REDIS_URL"))
+        cfg.redis_url = getenv("TOONIFY_REDIS_URL");
     if (worker && !cfg.redis_url) {
         fprintf(stderr, "%s: --redis URL is required\n%s", cmd, help);
         return 2;

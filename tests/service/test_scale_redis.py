@@ -406,7 +406,23 @@ def t_stop_cleanly():
             check(bad not in text, "worker %s log: %s" % (name, text[-2000:]))
 
 
+def t_command_line():
+    r = subprocess.run([EXE, "worker", "--models", MODELS], capture_output=True, text=True,
+                       env=dict(os.environ, TOONIFY_REDIS_URL=""))
+    check(r.returncode == 2 and "--redis URL is required" in r.stderr, (r.returncode, r.stderr))
+    r = subprocess.run([EXE, "serve", "--claim-idle", "5"], capture_output=True, text=True)
+    check(r.returncode == 2 and "--claim-idle is for `toonify worker`" in r.stderr, r.stderr)
+    port = free_port()  # nothing listens there
+    r = subprocess.run([EXE, "worker", "--models", MODELS], capture_output=True, text=True,
+                       env=dict(os.environ, TOONIFY_REDIS_URL="redis://127.0.0.1:%d" % port))
+    check(r.returncode == 10 and "cannot reach Redis" in r.stderr, (r.returncode, r.stderr))
+    r = subprocess.run([EXE, "worker", "--models", MODELS, "--redis", "http://x"],
+                       capture_output=True, text=True)
+    check(r.returncode == 2 and "redis://" in r.stderr, (r.returncode, r.stderr))
+
+
 try:
+    T.run("command line: worker and serve options, unreachable Redis", t_command_line)
     T.run("30 jobs through nginx, a worker killed, each ends once", t_thirty_jobs_one_worker_killed)
     T.run("both replicas answer every job the same", t_both_replicas_answer)
     T.run("a worker leaves a job it cannot hold to a bigger one", t_small_worker_leaves_big_job)
