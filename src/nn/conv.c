@@ -14,6 +14,7 @@
 #include "core/assert.h"
 #include "core/cpu.h"
 #include "core/parallel.h"
+#include "nn/conv_wino.h"
 
 struct toon_conv {
     struct toon_conv_shape s;
@@ -21,6 +22,7 @@ struct toon_conv {
     float *w; /* [cout][k][k][cin], for REF and DIRECT kernels */
     float *b; /* [cout] */
     struct toon_dnnl_conv *dnnl;
+    struct toon_wino *wino;
 };
 
 const char *toon_kernel_name(enum toon_kernel k)
@@ -36,6 +38,10 @@ const char *toon_kernel_name(enum toon_kernel k)
         return "direct-f32-avx512";
     case TOON_KERNEL_DIRECT_AVX2:
         return "direct-f32-avx2";
+    case TOON_KERNEL_WINO_AVX512:
+        return "winograd-f32-avx512";
+    case TOON_KERNEL_WINO_AVX2:
+        return "winograd-f32-avx2";
     }
     return "?";
 }
@@ -57,23 +63,38 @@ void toon_conv_shape_init(struct toon_conv_shape *s, const struct toon_gen_conv 
     s->rows_in = (rows_out - 1) * gc->stride + gc->k;
 }
 
-static int force_ref(void)
+static int forced(const char *name)
 {
     const char *k = getenv("TOONIFY_KERNEL");
-    return k && strcmp(k, "ref") == 0;
+    return k && strcmp(k, name) == 0;
 }
 
 enum toon_kernel toon_conv_choose(const struct toon_gen_conv *gc, int fast)
 {
-    if (force_ref()) return TOON_KERNEL_REF;
+    if (forced("ref")) return TOON_KERNEL_REF;
     unsigned f = toon_cpu_features();
     if (gc->cout == 3) {
         if ((f & TOON_CPU_AVX512) && gc->cin % 16 == 0) return TOON_KERNEL_DIRECT_AVX512;
         if ((f & TOON_CPU_AVX2) && gc->cin % 8 == 0) return TOON_KERNEL_DIRECT_AVX2;
     }
+    /* TOONIFY_KERNEL=onednn: oneDNN's direct convolutions for every 3x3 layer (comparisons). */
+    if (!fast && !forced("onednn")) {
+        if (toon_wino_supports(gc, 16)) return TOON_KERNEL_WINO_AVX512;
+        if (toon_wino_supports(gc, 8)) return TOON_KERNEL_WINO_AVX2;
+    }
     if (fast && toon_dnnl_available(1)) return TOON_KERNEL_DNNL_BF16;
     if (toon_dnnl_available(0)) return TOON_KERNEL_DNNL_F32;
     return TOON_KERNEL_REF;
+}
+
+static int is_wino(enum toon_kernel k)
+{
+    return k == TOON_KERNEL_WINO_AVX512 || k == TOON_KERNEL_WINO_AVX2;
+}
+
+static int wino_vl(enum toon_kernel k)
+{
+    return k == TOON_KERNEL_WINO_AVX512 ? 16 : 8;
 }
 
 static int uses_own_weights(enum toon_kernel k)
@@ -91,6 +112,7 @@ size_t toon_conv_plan_bytes(const struct toon_gen_conv *gc, int w_in, int rows_o
     if (uses_own_weights(kind))
         return n + (size_t)gc->cout * gc->k * gc->k * gc->cin * sizeof(float) + ov +
                (size_t)gc->cout * sizeof(float) + ov;
+    if (is_wino(kind)) return n + toon_wino_plan_bytes(&s, wino_vl(kind));
     return n + toon_dnnl_conv_plan_bytes(&s, kind == TOON_KERNEL_DNNL_BF16);
 }
 
@@ -109,6 +131,9 @@ enum toon_status toon_conv_new(const struct toon_gen_conv *gc, int lrelu, int w_
         if (!c->w || !c->b) goto fail;
         memcpy(c->w, gc->w, nw * sizeof(float));
         memcpy(c->b, gc->b, (size_t)gc->cout * sizeof(float));
+    } else if (is_wino(kind)) {
+        st = toon_wino_new(&c->s, gc->w, gc->b, wino_vl(kind), &c->wino, err);
+        if (st != TOON_STATUS_OK) goto fail;
     } else {
         st = toon_dnnl_conv_new(&c->s, gc->w, gc->b, kind == TOON_KERNEL_DNNL_BF16, &c->dnnl, err);
         if (st != TOON_STATUS_OK) goto fail;
@@ -127,6 +152,7 @@ void toon_conv_free(struct toon_conv *c)
     toon_free(c->w);
     toon_free(c->b);
     toon_dnnl_conv_free(c->dnnl);
+    toon_wino_free(c->wino);
     toon_free(c);
 }
 
@@ -213,6 +239,8 @@ void toon_conv_run(struct toon_conv *c, const float *const *rows, float *out)
 {
     if (c->dnnl)
         toon_dnnl_conv_run(c->dnnl, rows, out);
+    else if (c->wino)
+        toon_wino_run(c->wino, rows, out, c->s.rows_out);
     else
         run_rows(&c->s, c->w, c->b, rows, out, c->kind);
 }

@@ -29,6 +29,8 @@ enum toon_kernel {
     TOON_KERNEL_DNNL_BF16,     /* oneDNN, bf16 inputs and weights, fp32 accumulation */
     TOON_KERNEL_DIRECT_AVX512, /* ours: vectorised over input channels (few outputs) */
     TOON_KERNEL_DIRECT_AVX2,
+    TOON_KERNEL_WINO_AVX512, /* ours: Winograd F(4,3) along rows, 3x3 stride 1 (conv_wino.c) */
+    TOON_KERNEL_WINO_AVX2,
 };
 const char *toon_kernel_name(enum toon_kernel k);
 

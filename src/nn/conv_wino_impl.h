@@ -1,0 +1,120 @@
+/*
+ * The body of the Winograd 3x3 kernel (see conv_wino.c), written once over a small set of
+ * vector macros and compiled per instruction set by conv_wino__avx512.c and conv_wino__avx2.c.
+ *
+ * The including file defines:
+ *   VEC, VL (floats per vector), LOAD, STORE, SET1, ZERO, ADD, SUB, MUL, FMA(a, b, c) = a*b+c,
+ *   MAX, MR (tiles per microkernel), MR_REP(m) (m(0) .. m(MR - 1)), and WINO_ITEM, the name
+ *   of the function to define.
+ * NR, the output channels per microkernel, is two vectors.
+ */
+#include <stddef.h>
+
+#include "nn/conv_wino.h"
+
+#define NR (2 * VL)
+
+/* Input transform of one tile, one kernel row: v[0..5] = B^T d. */
+#define BT(d, v)                                                                                   \
+    do {                                                                                           \
+        VEC p4_ = SET1(4.0f), m4_ = SET1(-4.0f), m5_ = SET1(-5.0f), p2_ = SET1(2.0f);              \
+        VEC d31_ = SUB(d[3], d[1]), d42_ = SUB(d[4], d[2]);                                        \
+        v[0] = FMA(p4_, d[0], FMA(m5_, d[2], d[4]));                                               \
+        v[1] = FMA(m4_, ADD(d[1], d[2]), ADD(d[3], d[4]));                                         \
+        v[2] = FMA(p4_, SUB(d[1], d[2]), SUB(d[4], d[3]));                                         \
+        v[3] = FMA(p2_, d31_, d42_);                                                               \
+        v[4] = FMA(SET1(-2.0f), d31_, d42_);                                                       \
+        v[5] = FMA(p4_, d[1], FMA(m5_, d[3], d[5]));                                               \
+    } while (0)
+
+/* One microkernel: C[MR][NR] = A[MR][K] (rows lda apart) * B[K][NR]. */
+#define MK_DECL(i) VEC c##i##a = ZERO(), c##i##b = ZERO();
+#define MK_STEP(i)                                                                                 \
+    {                                                                                              \
+        VEC a_ = SET1(A[(size_t)(i)*lda + k]);                                                     \
+        c##i##a = FMA(a_, b0, c##i##a);                                                            \
+        c##i##b = FMA(a_, b1, c##i##b);                                                            \
+    }
+#define MK_STORE(i)                                                                                \
+    STORE(C + (size_t)(i)*ldc, c##i##a);                                                           \
+    STORE(C + (size_t)(i)*ldc + VL, c##i##b);
+
+static inline void micro(const float *restrict A, size_t lda, const float *restrict B, int K,
+                         float *restrict C, size_t ldc)
+{
+    MR_REP(MK_DECL)
+    for (int k = 0; k < K; k++) {
+        VEC b0 = LOAD(B + (size_t)k * NR), b1 = LOAD(B + (size_t)k * NR + VL);
+        MR_REP(MK_STEP)
+    }
+    MR_REP(MK_STORE)
+}
+
+void WINO_ITEM(const struct toon_wino_call *a, int row, int t0, float *scratch)
+{
+    const struct toon_wino *w = a->w;
+    const int cin = w->cin, cout = w->cout, T = w->tiles_per_item, K = 3 * cin;
+    const int w_in = w->w_in, w_out = w->w_out;
+    float *V = scratch;                            /* [6][T][K] */
+    float *M = scratch + (size_t)6 * T * K;        /* [6][T][cout] */
+    const size_t vs = (size_t)T * K, ms = (size_t)T * cout;
+
+    /* 1. Input transform of the three input rows, tile by tile. */
+    for (int t = 0; t < T; t++) {
+        int x0 = 4 * (t0 + t) - 1; /* first input column of the tile (SAME padding: 1 left) */
+        int inside = x0 >= 0 && x0 + 5 < w_in;
+        for (int ky = 0; ky < 3; ky++) {
+            const float *ir = a->rows[row + ky];
+            float *vp = V + (size_t)t * K + (size_t)ky * cin;
+            for (int c = 0; c < cin; c += VL) {
+                VEC d[6], v[6];
+                if (inside) {
+                    const float *p = ir + (size_t)x0 * cin + c;
+                    for (int j = 0; j < 6; j++) d[j] = LOAD(p + (size_t)j * cin);
+                } else {
+                    for (int j = 0; j < 6; j++) {
+                        int x = x0 + j;
+                        d[j] = x >= 0 && x < w_in ? LOAD(ir + (size_t)x * cin + c) : ZERO();
+                    }
+                }
+                BT(d, v);
+                for (int xi = 0; xi < 6; xi++) STORE(vp + xi * vs + c, v[xi]);
+            }
+        }
+    }
+
+    /* 2. Six products, one per transformed position: M[xi] = V[xi] * U[xi]. */
+    const int nblk = cout / NR;
+    for (int xi = 0; xi < 6; xi++)
+        for (int nb = 0; nb < nblk; nb++) {
+            const float *B = w->u + ((size_t)xi * nblk + nb) * K * NR;
+            for (int t = 0; t < T; t += MR)
+                micro(V + xi * vs + (size_t)t * K, (size_t)K, B, K, M + xi * ms + (size_t)t * cout + nb * NR,
+                      (size_t)cout);
+        }
+
+    /* 3. Output transform, bias and leaky ReLU: y = A^T m, four pixels per tile. */
+    float *orow = a->out + (size_t)row * w_out * cout;
+    for (int t = 0; t < T; t++) {
+        int x = 4 * (t0 + t);
+        if (x >= w_out) break;
+        int n = w_out - x < 4 ? w_out - x : 4;
+        for (int c = 0; c < cout; c += VL) {
+            const float *mp = M + (size_t)t * cout + c;
+            VEC m0 = LOAD(mp), m1 = LOAD(mp + ms), m2 = LOAD(mp + 2 * ms), m3 = LOAD(mp + 3 * ms),
+                m4 = LOAD(mp + 4 * ms), m5 = LOAD(mp + 5 * ms);
+            VEC bias = LOAD(w->bias + c);
+            VEC p12 = ADD(m1, m2), d12 = SUB(m1, m2), p34 = ADD(m3, m4), d34 = SUB(m3, m4);
+            VEC y[4];
+            y[0] = ADD(ADD(m0, p12), p34);
+            y[1] = FMA(SET1(2.0f), d34, d12);
+            y[2] = FMA(SET1(4.0f), p34, p12);
+            y[3] = ADD(FMA(SET1(8.0f), d34, d12), m5);
+            for (int j = 0; j < n; j++) {
+                VEC v = ADD(y[j], bias);
+                if (w->lrelu) v = MAX(v, MUL(SET1(0.2f), v));
+                STORE(orow + (size_t)(x + j) * cout + c, v);
+            }
+        }
+    }
+}
