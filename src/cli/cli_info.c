@@ -30,7 +30,7 @@ int toon_cli_info(int argc, char **argv)
     printf("threads: %d\n", toon_get_threads());
     printf("fast precision: %s\n",
            (used & TOON_CPU_AVX512_BF16)
-               ? "bf16 dot products (AVX512-BF16), fp32 accumulation"
+               ? "bf16 dot products (AVX512-BF16), fp32 accumulation, from the residual blocks on"
                : "not available on this CPU: --precision fast runs the fp32 kernels");
 
     char path[4096], tried[2048];

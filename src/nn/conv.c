@@ -42,6 +42,8 @@ const char *toon_kernel_name(enum toon_kernel k)
         return "winograd-f32-avx512";
     case TOON_KERNEL_WINO_AVX2:
         return "winograd-f32-avx2";
+    case TOON_KERNEL_WINO_BF16:
+        return "winograd-bf16-avx512";
     }
     return "?";
 }
@@ -78,9 +80,10 @@ enum toon_kernel toon_conv_choose(const struct toon_gen_conv *gc, int fast)
         if ((f & TOON_CPU_AVX2) && gc->cin % 8 == 0) return TOON_KERNEL_DIRECT_AVX2;
     }
     /* TOONIFY_KERNEL=onednn: oneDNN's direct convolutions for every 3x3 layer (comparisons). */
-    if (!fast && !forced("onednn")) {
-        if (toon_wino_supports(gc, 16)) return TOON_KERNEL_WINO_AVX512;
-        if (toon_wino_supports(gc, 8)) return TOON_KERNEL_WINO_AVX2;
+    if (!forced("onednn")) {
+        if (fast && toon_wino_supports(gc, TOON_WINO_AVX512_BF16)) return TOON_KERNEL_WINO_BF16;
+        if (toon_wino_supports(gc, TOON_WINO_AVX512)) return TOON_KERNEL_WINO_AVX512;
+        if (toon_wino_supports(gc, TOON_WINO_AVX2)) return TOON_KERNEL_WINO_AVX2;
     }
     if (fast && toon_dnnl_available(1)) return TOON_KERNEL_DNNL_BF16;
     if (toon_dnnl_available(0)) return TOON_KERNEL_DNNL_F32;
@@ -89,12 +92,14 @@ enum toon_kernel toon_conv_choose(const struct toon_gen_conv *gc, int fast)
 
 static int is_wino(enum toon_kernel k)
 {
-    return k == TOON_KERNEL_WINO_AVX512 || k == TOON_KERNEL_WINO_AVX2;
+    return k == TOON_KERNEL_WINO_AVX512 || k == TOON_KERNEL_WINO_AVX2 || k == TOON_KERNEL_WINO_BF16;
 }
 
-static int wino_vl(enum toon_kernel k)
+static enum toon_wino_isa wino_isa(enum toon_kernel k)
 {
-    return k == TOON_KERNEL_WINO_AVX512 ? 16 : 8;
+    return k == TOON_KERNEL_WINO_AVX512 ? TOON_WINO_AVX512
+           : k == TOON_KERNEL_WINO_AVX2 ? TOON_WINO_AVX2
+                                        : TOON_WINO_AVX512_BF16;
 }
 
 static int uses_own_weights(enum toon_kernel k)
@@ -112,7 +117,7 @@ size_t toon_conv_plan_bytes(const struct toon_gen_conv *gc, int w_in, int rows_o
     if (uses_own_weights(kind))
         return n + (size_t)gc->cout * gc->k * gc->k * gc->cin * sizeof(float) + ov +
                (size_t)gc->cout * sizeof(float) + ov;
-    if (is_wino(kind)) return n + toon_wino_plan_bytes(&s, wino_vl(kind));
+    if (is_wino(kind)) return n + toon_wino_plan_bytes(&s, wino_isa(kind));
     return n + toon_dnnl_conv_plan_bytes(&s, kind == TOON_KERNEL_DNNL_BF16);
 }
 
@@ -132,7 +137,7 @@ enum toon_status toon_conv_new(const struct toon_gen_conv *gc, int lrelu, int w_
         memcpy(c->w, gc->w, nw * sizeof(float));
         memcpy(c->b, gc->b, (size_t)gc->cout * sizeof(float));
     } else if (is_wino(kind)) {
-        st = toon_wino_new(&c->s, gc->w, gc->b, wino_vl(kind), &c->wino, err);
+        st = toon_wino_new(&c->s, gc->w, gc->b, wino_isa(kind), &c->wino, err);
         if (st != TOON_STATUS_OK) goto fail;
     } else {
         st = toon_dnnl_conv_new(&c->s, gc->w, gc->b, kind == TOON_KERNEL_DNNL_BF16, &c->dnnl, err);

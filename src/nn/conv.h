@@ -31,6 +31,7 @@ enum toon_kernel {
     TOON_KERNEL_DIRECT_AVX2,
     TOON_KERNEL_WINO_AVX512, /* ours: Winograd F(4,3) along rows, 3x3 stride 1 (conv_wino.c) */
     TOON_KERNEL_WINO_AVX2,
+    TOON_KERNEL_WINO_BF16, /* the same with bf16 products (AVX512-BF16): the fast path */
 };
 const char *toon_kernel_name(enum toon_kernel k);
 

@@ -24,6 +24,7 @@
 #include "nn/conv_wino.h"
 
 #include <omp.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -47,12 +48,27 @@ static int tiles_per_item(int vl)
     return vl == 16 ? 16 : 12;
 }
 
-int toon_wino_supports(const struct toon_gen_conv *gc, int vl)
+static int isa_vl(enum toon_wino_isa isa)
 {
-    unsigned f = toon_cpu_features();
-    int have = vl == 16 ? (f & TOON_CPU_AVX512) != 0 : vl == 8 ? (f & TOON_CPU_AVX2) != 0 : 0;
-    return have && gc->k == 3 && gc->stride == 1 && gc->cin % vl == 0 &&
+    return isa == TOON_WINO_AVX2 ? 8 : 16;
+}
+
+int toon_wino_supports(const struct toon_gen_conv *gc, enum toon_wino_isa isa)
+{
+    unsigned f = toon_cpu_features(), need = isa == TOON_WINO_AVX2     ? TOON_CPU_AVX2
+                                             : isa == TOON_WINO_AVX512 ? TOON_CPU_AVX512
+                                                                       : TOON_CPU_AVX512_BF16;
+    int vl = isa_vl(isa);
+    return (f & need) && gc->k == 3 && gc->stride == 1 && gc->cin % vl == 0 &&
            gc->cout % (2 * vl) == 0;
+}
+
+/* Round to nearest even, as vcvtneps2bf16 does (the weights are finite). */
+static uint16_t to_bf16(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
 }
 
 static size_t scratch_floats(int cin, int cout, int vl)
@@ -66,10 +82,16 @@ static int n_slots(void)
     return nt < 1 ? 1 : nt;
 }
 
-size_t toon_wino_plan_bytes(const struct toon_conv_shape *s, int vl)
+static size_t u_bytes(int cin, int cout, enum toon_wino_isa isa)
+{
+    return (size_t)18 * cin * cout * (isa == TOON_WINO_AVX512_BF16 ? 2 : sizeof(float));
+}
+
+size_t toon_wino_plan_bytes(const struct toon_conv_shape *s, enum toon_wino_isa isa)
 {
     size_t ov = toon_alloc_overhead();
-    return sizeof(struct toon_wino) + ov + (size_t)18 * s->cin * s->cout * sizeof(float) + ov +
+    int vl = isa_vl(isa);
+    return sizeof(struct toon_wino) + ov + u_bytes(s->cin, s->cout, isa) + ov +
            (size_t)s->cout * sizeof(float) + ov +
            (size_t)n_slots() * scratch_floats(s->cin, s->cout, vl) * sizeof(float) + ov;
 }
@@ -84,10 +106,11 @@ void toon_wino_free(struct toon_wino *w)
 }
 
 enum toon_status toon_wino_new(const struct toon_conv_shape *s, const float *wt, const float *b,
-                               int vl, struct toon_wino **out, struct toon_err *err)
+                               enum toon_wino_isa isa, struct toon_wino **out, struct toon_err *err)
 {
     struct toon_gen_conv gc = {s->k, s->stride, s->cin, s->cout, NULL, NULL};
-    if (!toon_wino_supports(&gc, vl))
+    int vl = isa_vl(isa);
+    if (!toon_wino_supports(&gc, isa))
         return toon_err_set(err, TOON_STATUS_UNSUPPORTED,
                             "no Winograd kernel for this layer on this CPU");
     struct toon_wino *w = toon_calloc(1, sizeof *w);
@@ -95,14 +118,17 @@ enum toon_status toon_wino_new(const struct toon_conv_shape *s, const float *wt,
     w->cin = s->cin, w->cout = s->cout, w->w_in = s->w_in, w->w_out = s->w_out;
     w->lrelu = s->lrelu;
     w->vl = vl;
-    w->item = vl == 16 ? toon_wino_item__avx512 : toon_wino_item__avx2;
+    w->bf16 = isa == TOON_WINO_AVX512_BF16;
+    w->item = isa == TOON_WINO_AVX2     ? toon_wino_item__avx2
+              : isa == TOON_WINO_AVX512 ? toon_wino_item__avx512
+                                        : toon_wino_item__avx512bf16;
     w->tiles = (s->w_out + 3) / 4;
     w->tiles_per_item = tiles_per_item(vl);
     w->n_items = (w->tiles + w->tiles_per_item - 1) / w->tiles_per_item;
     w->n_scratch = n_slots();
     w->scratch_floats = scratch_floats(s->cin, s->cout, vl);
     const int cin = s->cin, cout = s->cout, K = 3 * cin, nr = 2 * vl, nblk = cout / nr;
-    w->u = toon_malloc((size_t)18 * cin * cout * sizeof(float));
+    w->u = toon_malloc(u_bytes(cin, cout, isa));
     w->bias = toon_malloc((size_t)cout * sizeof(float));
     w->scratch = toon_malloc((size_t)w->n_scratch * w->scratch_floats * sizeof(float));
     if (!w->u || !w->bias || !w->scratch) goto oom;
@@ -115,8 +141,12 @@ enum toon_status toon_wino_new(const struct toon_conv_shape *s, const float *wt,
                     double acc = 0;
                     for (int kx = 0; kx < 3; kx++)
                         acc += G[xi][kx] * wt[(((size_t)co * 3 + ky) * 3 + kx) * cin + ci];
-                    size_t kk = (size_t)ky * cin + ci;
-                    w->u[(((size_t)xi * nblk + co / nr) * K + kk) * nr + co % nr] = (float)acc;
+                    size_t kk = (size_t)ky * cin + ci, blk = ((size_t)xi * nblk + co / nr) * K;
+                    if (w->bf16)
+                        ((uint16_t *)w->u)[(blk + kk / 2 * 2) * nr + co % nr * 2 + kk % 2] =
+                            to_bf16((float)acc);
+                    else
+                        ((float *)w->u)[(blk + kk) * nr + co % nr] = (float)acc;
                 }
     *out = w;
     return TOON_STATUS_OK;

@@ -17,12 +17,14 @@ struct toon_wino_call;
 struct toon_wino {
     int cin, cout, w_in, w_out, lrelu;
     int vl;             /* floats per vector of the kernel in use (16 or 8) */
+    int bf16;           /* transformed inputs and weights in bf16 (AVX512-BF16) */
     int tiles;          /* tiles of 4 output pixels per row */
     int tiles_per_item; /* tiles one work item computes: a multiple of the microkernel's */
     int n_items;        /* work items per row */
-    float *u;           /* transformed weights [6][cout / NR][3 * cin][NR], NR = 2 * vl */
-    float *bias;        /* [cout] */
-    float *scratch;     /* n_scratch slots of scratch_floats */
+    void *u;        /* transformed weights, fp32 [6][cout / NR][3 * cin][NR] (NR = 2 * vl), or bf16
+                     * [6][cout / NR][3 * cin / 2][NR][2] */
+    float *bias;    /* [cout] */
+    float *scratch; /* n_scratch slots of scratch_floats */
     int n_scratch;
     size_t scratch_floats;
     void (*item)(const struct toon_wino_call *, int row, int t0, float *scratch);
@@ -34,14 +36,17 @@ struct toon_wino_call {
     float *out;               /* [rows_out][w_out][cout] */
 };
 
-/* Whether the kernel with vl floats per vector (16: AVX-512, 8: AVX2) runs on this CPU (after
- * the TOONIFY_ISA cap) and fits the layer: 3x3, stride 1, cin a multiple of vl, cout of 2 vl. */
-int toon_wino_supports(const struct toon_gen_conv *gc, int vl);
+/* The three kernels: vl floats per vector (16: AVX-512, 8: AVX2), and bf16 (AVX-512 only). */
+enum toon_wino_isa { TOON_WINO_AVX512, TOON_WINO_AVX2, TOON_WINO_AVX512_BF16 };
+/* Whether the kernel runs on this CPU (after the TOONIFY_ISA cap) and fits the layer: 3x3,
+ * stride 1, cin a multiple of the vector width, cout of twice that. */
+int toon_wino_supports(const struct toon_gen_conv *gc, enum toon_wino_isa isa);
 enum toon_status toon_wino_new(const struct toon_conv_shape *s, const float *w, const float *b,
-                               int vl, struct toon_wino **out, struct toon_err *err);
+                               enum toon_wino_isa isa, struct toon_wino **out,
+                               struct toon_err *err);
 void toon_wino_free(struct toon_wino *w);
 /* Heap bytes toon_wino_new allocates (transformed weights, bias, one scratch per thread). */
-size_t toon_wino_plan_bytes(const struct toon_conv_shape *s, int vl);
+size_t toon_wino_plan_bytes(const struct toon_conv_shape *s, enum toon_wino_isa isa);
 /* rows: rows_out + 2 input rows; out: [rows_out][w_out][cout].  Uses the current thread
  * count, or just this thread inside a parallel region. */
 void toon_wino_run(struct toon_wino *w, const float *const *rows, float *out, int rows_out);
@@ -50,5 +55,6 @@ void toon_wino_run(struct toon_wino *w, const float *const *rows, float *out, in
  * computed on zeros and not stored).  scratch: scratch_floats floats. */
 void toon_wino_item__avx512(const struct toon_wino_call *a, int row, int t0, float *scratch);
 void toon_wino_item__avx2(const struct toon_wino_call *a, int row, int t0, float *scratch);
+void toon_wino_item__avx512bf16(const struct toon_wino_call *a, int row, int t0, float *scratch);
 
 #endif

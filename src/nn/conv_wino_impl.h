@@ -6,7 +6,9 @@
  *   VEC, VL (floats per vector), LOAD, STORE, SET1, ZERO, ADD, SUB, MUL, FMA(a, b, c) = a*b+c,
  *   MAX, MR (tiles per microkernel), MR_REP(m) (m(0) .. m(MR - 1)), and WINO_ITEM, the name
  *   of the function to define.
- * NR, the output channels per microkernel, is two vectors.
+ * NR, the output channels per microkernel, is two vectors.  With WINO_BF16 defined (AVX-512
+ * only), the transformed inputs are stored as bf16 (VELEM, STORE_V) and the microkernel takes
+ * pairs of k with vdpbf16ps (fp32 accumulation), against weights packed as bf16 pairs.
  */
 #include <stddef.h>
 
@@ -39,9 +41,13 @@
     STORE(C + (size_t)(i)*ldc, c##i##a);                                                           \
     STORE(C + (size_t)(i)*ldc + VL, c##i##b);
 
-static inline void micro(const float *restrict A, size_t lda, const float *restrict B, int K,
+#ifndef WINO_BF16
+#define VELEM         float
+#define STORE_V(p, v) STORE(p, v)
+static inline void micro(const float *restrict A, size_t lda, const void *restrict Bv, int K,
                          float *restrict C, size_t ldc)
 {
+    const float *restrict B = Bv;
     MR_REP(MK_DECL)
     for (int k = 0; k < K; k++) {
         VEC b0 = LOAD(B + (size_t)k * NR), b1 = LOAD(B + (size_t)k * NR + VL);
@@ -49,14 +55,35 @@ static inline void micro(const float *restrict A, size_t lda, const float *restr
     }
     MR_REP(MK_STORE)
 }
+#else
+/* A: bf16 [MR][K]; B: bf16 [K / 2][NR][2]; per pair of k, one 32-bit broadcast of A. */
+#define MK_STEP2(i)                                                                                \
+    {                                                                                              \
+        __m512bh a_ = (__m512bh)_mm512_set1_epi32(*(const int *)(A + (size_t)(i)*lda + k));        \
+        c##i##a = _mm512_dpbf16_ps(c##i##a, a_, b0);                                               \
+        c##i##b = _mm512_dpbf16_ps(c##i##b, a_, b1);                                               \
+    }
+static inline void micro(const VELEM *restrict A, size_t lda, const void *restrict Bv, int K,
+                         float *restrict C, size_t ldc)
+{
+    const VELEM *restrict B = Bv;
+    MR_REP(MK_DECL)
+    for (int k = 0; k < K; k += 2) {
+        __m512bh b0 = (__m512bh)_mm512_loadu_si512(B + (size_t)k * NR);
+        __m512bh b1 = (__m512bh)_mm512_loadu_si512(B + (size_t)k * NR + 2 * VL);
+        MR_REP(MK_STEP2)
+    }
+    MR_REP(MK_STORE)
+}
+#endif
 
 void WINO_ITEM(const struct toon_wino_call *a, int row, int t0, float *scratch)
 {
     const struct toon_wino *w = a->w;
     const int cin = w->cin, cout = w->cout, T = w->tiles_per_item, K = 3 * cin;
     const int w_in = w->w_in, w_out = w->w_out;
-    float *V = scratch;                            /* [6][T][K] */
-    float *M = scratch + (size_t)6 * T * K;        /* [6][T][cout] */
+    VELEM *V = (VELEM *)scratch;            /* [6][T][K] */
+    float *M = scratch + (size_t)6 * T * K; /* [6][T][cout] */
     const size_t vs = (size_t)T * K, ms = (size_t)T * cout;
 
     /* 1. Input transform of the three input rows, tile by tile. */
@@ -65,7 +92,7 @@ void WINO_ITEM(const struct toon_wino_call *a, int row, int t0, float *scratch)
         int inside = x0 >= 0 && x0 + 5 < w_in;
         for (int ky = 0; ky < 3; ky++) {
             const float *ir = a->rows[row + ky];
-            float *vp = V + (size_t)t * K + (size_t)ky * cin;
+            VELEM *vp = V + (size_t)t * K + (size_t)ky * cin;
             for (int c = 0; c < cin; c += VL) {
                 VEC d[6], v[6];
                 if (inside) {
@@ -78,7 +105,7 @@ void WINO_ITEM(const struct toon_wino_call *a, int row, int t0, float *scratch)
                     }
                 }
                 BT(d, v);
-                for (int xi = 0; xi < 6; xi++) STORE(vp + xi * vs + c, v[xi]);
+                for (int xi = 0; xi < 6; xi++) STORE_V(vp + xi * vs + c, v[xi]);
             }
         }
     }
@@ -87,10 +114,10 @@ void WINO_ITEM(const struct toon_wino_call *a, int row, int t0, float *scratch)
     const int nblk = cout / NR;
     for (int xi = 0; xi < 6; xi++)
         for (int nb = 0; nb < nblk; nb++) {
-            const float *B = w->u + ((size_t)xi * nblk + nb) * K * NR;
+            const VELEM *B = (const VELEM *)w->u + ((size_t)xi * nblk + nb) * K * NR;
             for (int t = 0; t < T; t += MR)
-                micro(V + xi * vs + (size_t)t * K, (size_t)K, B, K, M + xi * ms + (size_t)t * cout + nb * NR,
-                      (size_t)cout);
+                micro(V + xi * vs + (size_t)t * K, (size_t)K, B, K,
+                      M + xi * ms + (size_t)t * cout + nb * NR, (size_t)cout);
         }
 
     /* 3. Output transform, bias and leaky ReLU: y = A^T m, four pixels per tile. */

@@ -215,11 +215,13 @@ enum toon_status toon_describe_kernels(const struct toon_model *m, enum toon_pre
         snprintf(buf, len, "%s", err.msg);
         return st;
     }
-    /* Group the layers by shape class: 7x7 in, 3x3, 7x7 out. */
-    int layers[3] = {0, 1, TOON_GEN_N_CONV - 1};
-    const char *names[3] = {"conv7x7 3->32", "conv3x3", "conv7x7 32->3"};
+    /* Group the layers by kind: 7x7 in, 3x3 stride 2, the encoder's 3x3, the residual blocks
+     * and decoder's 3x3 (where the fast path starts), 7x7 out. */
+    int layers[] = {0, 1, 2, 5, TOON_GEN_N_CONV - 1};
+    const char *names[] = {"conv7x7 3->32", "conv3x3/2", "conv3x3 encoder",
+                           "conv3x3 blocks+decoder", "conv7x7 32->3"};
     size_t off = 0;
-    for (int i = 0; i < 3 && off < len; i++) {
+    for (int i = 0; i < 5 && off < len; i++) {
         int n = snprintf(buf + off, len - off, "%s%s: %s (%s)", i ? "; " : "", names[i],
                          toon_kernel_name(toon_genx_kernel(x, layers[i])),
                          toon_genx_kernel_impl(x, layers[i]));

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/alloc.h"
+#include "core/cpu.h"
 #include "core/parallel.h"
 #include "nn/generator.h"
 #include "nn/model.h"
@@ -212,6 +213,26 @@ static void test_stream_equals_whole_fast(void)
     identity_case(72, 80, 1);
 }
 
+/* The fast path: the encoder (layers 0-4) in fp32, the 3x3 layers after it in bf16 where the
+ * CPU has AVX512-BF16 (bench/PRECISION.md says why). */
+static void test_fast_layers(void)
+{
+    struct toon_genx_params p = {16, 1, 0, 0, 0};
+    struct toon_genx *g = NULL;
+    struct toon_err err;
+    CHECK_OK(toon_genx_new(toon_model_weights(model()), 64, 64, &p, &g, &err));
+    int bf16_cpu = (toon_cpu_features() & TOON_CPU_AVX512_BF16) != 0;
+    for (int l = 0; l < TOON_GEN_N_CONV; l++) {
+        enum toon_kernel k = toon_genx_kernel(g, l);
+        int bf16 = k == TOON_KERNEL_WINO_BF16 || k == TOON_KERNEL_DNNL_BF16;
+        if (l < 5)
+            CHECK(!bf16);
+        else if (toon_gen_layout[l].k == 3)
+            CHECK_INT(bf16, ==, bf16_cpu);
+    }
+    toon_genx_free(g);
+}
+
 static float *random_image(int h, int w, uint32_t seed)
 {
     float *in = malloc((size_t)h * w * 3 * sizeof(float));
@@ -355,6 +376,7 @@ static const struct test_case tests[] = {
     {"golden_synth224", test_golden_synth224},
     {"stream_equals_whole", test_stream_equals_whole},
     {"stream_equals_whole_fast", test_stream_equals_whole_fast},
+    {"fast_layers", test_fast_layers},
     {"reused_executor", test_reused_executor},
     {"executors_in_workers", test_executors_in_workers},
     {"plan_covers_run", test_plan_covers_run},
