@@ -11,6 +11,7 @@
  * pairs of k with vdpbf16ps (fp32 accumulation), against weights packed as bf16 pairs.
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "nn/conv_wino.h"
 
@@ -59,7 +60,9 @@ static inline void micro(const float *restrict A, size_t lda, const void *restri
 /* A: bf16 [MR][K]; B: bf16 [K / 2][NR][2]; per pair of k, one 32-bit broadcast of A. */
 #define MK_STEP2(i)                                                                                \
     {                                                                                              \
-        __m512bh a_ = (__m512bh)_mm512_set1_epi32(*(const int *)(A + (size_t)(i)*lda + k));        \
+        int pair_;                                                                                 \
+        memcpy(&pair_, A + (size_t)(i)*lda + k, sizeof pair_);                                     \
+        __m512bh a_ = (__m512bh)_mm512_set1_epi32(pair_);                                          \
         c##i##a = _mm512_dpbf16_ps(c##i##a, a_, b0);                                               \
         c##i##b = _mm512_dpbf16_ps(c##i##b, a_, b1);                                               \
     }
