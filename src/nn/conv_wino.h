@@ -51,8 +51,8 @@ size_t toon_wino_plan_bytes(const struct toon_conv_shape *s, enum toon_wino_isa 
  * count, or just this thread inside a parallel region. */
 void toon_wino_run(struct toon_wino *w, const float *const *rows, float *out, int rows_out);
 
-/* Computes tiles [t0, t0 + tiles_per_item) of output row `row` (tiles past the row's end are
- * computed on zeros and not stored).  scratch: scratch_floats floats. */
+/* Computes tiles [t0, t0 + tiles_per_item) of output row `row`, or up to the row's end.
+ * scratch: scratch_floats floats. */
 void toon_wino_item__avx512(const struct toon_wino_call *a, int row, int t0, float *scratch);
 void toon_wino_item__avx2(const struct toon_wino_call *a, int row, int t0, float *scratch);
 void toon_wino_item__avx512bf16(const struct toon_wino_call *a, int row, int t0, float *scratch);

@@ -42,20 +42,26 @@
     STORE(C + (size_t)(i)*ldc, c##i##a);                                                           \
     STORE(C + (size_t)(i)*ldc + VL, c##i##b);
 
+/* Microkernels for MR tiles and, for a row's last few tiles, for 4 and for 1: every output
+ * value is the same chain of fused multiply-adds over k in each of them, so its bits do not
+ * depend on which one computes it. */
+#define REP4(m) m(0) m(1) m(2) m(3)
+#define REP1(m) m(0)
 #ifndef WINO_BF16
 #define VELEM         float
 #define STORE_V(p, v) STORE(p, v)
-static inline void micro(const float *restrict A, size_t lda, const void *restrict Bv, int K,
-                         float *restrict C, size_t ldc)
-{
-    const float *restrict B = Bv;
-    MR_REP(MK_DECL)
-    for (int k = 0; k < K; k++) {
-        VEC b0 = LOAD(B + (size_t)k * NR), b1 = LOAD(B + (size_t)k * NR + VL);
-        MR_REP(MK_STEP)
+#define DEFINE_MICRO(name, REP)                                                                    \
+    static inline void name(const float *restrict A, size_t lda, const void *restrict Bv, int K,   \
+                            float *restrict C, size_t ldc)                                         \
+    {                                                                                              \
+        const float *restrict B = Bv;                                                              \
+        REP(MK_DECL)                                                                               \
+        for (int k = 0; k < K; k++) {                                                              \
+            VEC b0 = LOAD(B + (size_t)k * NR), b1 = LOAD(B + (size_t)k * NR + VL);                 \
+            REP(MK_STEP)                                                                           \
+        }                                                                                          \
+        REP(MK_STORE)                                                                              \
     }
-    MR_REP(MK_STORE)
-}
 #else
 /* A: bf16 [MR][K]; B: bf16 [K / 2][NR][2]; per pair of k, one 32-bit broadcast of A. */
 #define MK_STEP2(i)                                                                                \
@@ -66,19 +72,23 @@ static inline void micro(const float *restrict A, size_t lda, const void *restri
         c##i##a = _mm512_dpbf16_ps(c##i##a, a_, b0);                                               \
         c##i##b = _mm512_dpbf16_ps(c##i##b, a_, b1);                                               \
     }
-static inline void micro(const VELEM *restrict A, size_t lda, const void *restrict Bv, int K,
-                         float *restrict C, size_t ldc)
-{
-    const VELEM *restrict B = Bv;
-    MR_REP(MK_DECL)
-    for (int k = 0; k < K; k += 2) {
-        __m512bh b0 = (__m512bh)_mm512_loadu_si512(B + (size_t)k * NR);
-        __m512bh b1 = (__m512bh)_mm512_loadu_si512(B + (size_t)k * NR + 2 * VL);
-        MR_REP(MK_STEP2)
+#define DEFINE_MICRO(name, REP)                                                                    \
+    static inline void name(const VELEM *restrict A, size_t lda, const void *restrict Bv, int K,   \
+                            float *restrict C, size_t ldc)                                         \
+    {                                                                                              \
+        const VELEM *restrict B = Bv;                                                              \
+        REP(MK_DECL)                                                                               \
+        for (int k = 0; k < K; k += 2) {                                                           \
+            __m512bh b0 = (__m512bh)_mm512_loadu_si512(B + (size_t)k * NR);                        \
+            __m512bh b1 = (__m512bh)_mm512_loadu_si512(B + (size_t)k * NR + 2 * VL);               \
+            REP(MK_STEP2)                                                                          \
+        }                                                                                          \
+        REP(MK_STORE)                                                                              \
     }
-    MR_REP(MK_STORE)
-}
 #endif
+DEFINE_MICRO(micro, MR_REP)
+DEFINE_MICRO(micro4, REP4)
+DEFINE_MICRO(micro1, REP1)
 
 void WINO_ITEM(const struct toon_wino_call *a, int row, int t0, float *scratch)
 {
@@ -88,9 +98,10 @@ void WINO_ITEM(const struct toon_wino_call *a, int row, int t0, float *scratch)
     VELEM *V = (VELEM *)scratch;            /* [6][T][K] */
     float *M = scratch + (size_t)6 * T * K; /* [6][T][cout] */
     const size_t vs = (size_t)T * K, ms = (size_t)T * cout;
+    const int n_tiles = w->tiles - t0 < T ? w->tiles - t0 : T; /* the row's last may hold fewer */
 
     /* 1. Input transform of the three input rows, tile by tile. */
-    for (int t = 0; t < T; t++) {
+    for (int t = 0; t < n_tiles; t++) {
         int x0 = 4 * (t0 + t) - 1; /* first input column of the tile (SAME padding: 1 left) */
         int inside = x0 >= 0 && x0 + 5 < w_in;
         for (int ky = 0; ky < 3; ky++) {
@@ -118,14 +129,20 @@ void WINO_ITEM(const struct toon_wino_call *a, int row, int t0, float *scratch)
     for (int xi = 0; xi < 6; xi++)
         for (int nb = 0; nb < nblk; nb++) {
             const VELEM *B = (const VELEM *)w->u + ((size_t)xi * nblk + nb) * K * NR;
-            for (int t = 0; t < T; t += MR)
-                micro(V + xi * vs + (size_t)t * K, (size_t)K, B, K,
-                      M + xi * ms + (size_t)t * cout + nb * NR, (size_t)cout);
+            const VELEM *A = V + xi * vs;
+            float *C = M + xi * ms + nb * NR;
+            int t = 0;
+            for (; t + MR <= n_tiles; t += MR)
+                micro(A + (size_t)t * K, (size_t)K, B, K, C + (size_t)t * cout, (size_t)cout);
+            for (; t + 4 <= n_tiles; t += 4)
+                micro4(A + (size_t)t * K, (size_t)K, B, K, C + (size_t)t * cout, (size_t)cout);
+            for (; t < n_tiles; t++)
+                micro1(A + (size_t)t * K, (size_t)K, B, K, C + (size_t)t * cout, (size_t)cout);
         }
 
     /* 3. Output transform, bias and leaky ReLU: y = A^T m, four pixels per tile. */
     float *orow = a->out + (size_t)row * w_out * cout;
-    for (int t = 0; t < T; t++) {
+    for (int t = 0; t < n_tiles; t++) {
         int x = 4 * (t0 + t);
         if (x >= w_out) break;
         int n = w_out - x < 4 ? w_out - x : 4;
