@@ -9,10 +9,12 @@
  * Horizontal padding follows TF `SAME`.  Bias and the optional leaky ReLU (slope 0.2) are
  * fused.
  *
- * Kernels: a portable C reference (always available, the oracle for tests), oneDNN (fp32, or
- * bf16 inputs with fp32 accumulation) for the wide layers, and our own AVX-512 / AVX2 kernel
- * for the 7x7 conv with few output channels, where libraries vectorise over 3 output lanes
- * (bench/KERNELS.md has the measurements).  A prepared conv always runs the same instruction
+ * Kernels: a portable C reference (always available, the oracle for tests); our Winograd
+ * F(4,3) kernels for the 3x3 stride-1 layers (AVX-512, AVX2, and bf16 products with
+ * AVX512-BF16 for the fast path; conv_wino.c); oneDNN (fp32, or bf16 inputs with fp32
+ * accumulation) for the other wide layers; and our own AVX-512 / AVX2 kernel for the 7x7 conv
+ * with few output channels, where libraries vectorise over 3 output lanes (bench/KERNELS.md
+ * has the measurements).  A prepared conv always runs the same instruction
  * sequence for every band, which is what makes streamed and whole-image results identical.
  */
 #ifndef TOON_NN_CONV_H
