@@ -42,10 +42,11 @@
     STORE(C + (size_t)(i)*ldc, c##i##a);                                                           \
     STORE(C + (size_t)(i)*ldc + VL, c##i##b);
 
-/* Microkernels for MR tiles and, for a row's last few tiles, for 4 and for 1: every output
+/* Microkernels for MR tiles and, for a row's last few tiles, for 4, 2 and 1: every output
  * value is the same chain of fused multiply-adds over k in each of them, so its bits do not
  * depend on which one computes it. */
 #define REP4(m) m(0) m(1) m(2) m(3)
+#define REP2(m) m(0) m(1)
 #define REP1(m) m(0)
 #ifndef WINO_BF16
 #define VELEM         float
@@ -88,6 +89,7 @@
 #endif
 DEFINE_MICRO(micro, MR_REP)
 DEFINE_MICRO(micro4, REP4)
+DEFINE_MICRO(micro2, REP2)
 DEFINE_MICRO(micro1, REP1)
 
 void WINO_ITEM(const struct toon_wino_call *a, int row, int t0, float *scratch)
@@ -136,6 +138,8 @@ void WINO_ITEM(const struct toon_wino_call *a, int row, int t0, float *scratch)
                 micro(A + (size_t)t * K, (size_t)K, B, K, C + (size_t)t * cout, (size_t)cout);
             for (; t + 4 <= n_tiles; t += 4)
                 micro4(A + (size_t)t * K, (size_t)K, B, K, C + (size_t)t * cout, (size_t)cout);
+            for (; t + 2 <= n_tiles; t += 2)
+                micro2(A + (size_t)t * K, (size_t)K, B, K, C + (size_t)t * cout, (size_t)cout);
             for (; t < n_tiles; t++)
                 micro1(A + (size_t)t * K, (size_t)K, B, K, C + (size_t)t * cout, (size_t)cout);
         }
