@@ -28,6 +28,7 @@ bench: build
 	tools/setup_peers.sh build/peers
 	/usr/bin/python3 bench/bench.py --toonify build/toonify
 	/usr/bin/python3 bench/service_bench.py --toonify build/toonify
+	/usr/bin/python3 bench/faces_bench.py --toonify build/toonify
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
