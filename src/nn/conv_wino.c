@@ -117,8 +117,6 @@ enum toon_status toon_wino_new(const struct toon_conv_shape *s, const float *wt,
     if (!w) goto oom;
     w->cin = s->cin, w->cout = s->cout, w->w_in = s->w_in, w->w_out = s->w_out;
     w->lrelu = s->lrelu;
-    w->vl = vl;
-    w->bf16 = isa == TOON_WINO_AVX512_BF16;
     w->item = isa == TOON_WINO_AVX2     ? toon_wino_item__avx2
               : isa == TOON_WINO_AVX512 ? toon_wino_item__avx512
                                         : toon_wino_item__avx512bf16;
@@ -142,7 +140,7 @@ enum toon_status toon_wino_new(const struct toon_conv_shape *s, const float *wt,
                     for (int kx = 0; kx < 3; kx++)
                         acc += G[xi][kx] * wt[(((size_t)co * 3 + ky) * 3 + kx) * cin + ci];
                     size_t kk = (size_t)ky * cin + ci, blk = ((size_t)xi * nblk + co / nr) * K;
-                    if (w->bf16)
+                    if (isa == TOON_WINO_AVX512_BF16)
                         ((uint16_t *)w->u)[(blk + kk / 2 * 2) * nr + co % nr * 2 + kk % 2] =
                             to_bf16((float)acc);
                     else

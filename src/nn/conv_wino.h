@@ -16,14 +16,12 @@ struct toon_wino_call;
 
 struct toon_wino {
     int cin, cout, w_in, w_out, lrelu;
-    int vl;             /* floats per vector of the kernel in use (16 or 8) */
-    int bf16;           /* transformed inputs and weights in bf16 (AVX512-BF16) */
     int tiles;          /* tiles of 4 output pixels per row */
     int tiles_per_item; /* tiles one work item computes: a multiple of the microkernel's */
     int n_items;        /* work items per row */
-    void *u;        /* transformed weights, fp32 [6][cout / NR][3 * cin][NR] (NR = 2 * vl), or bf16
-                     * [6][cout / NR][3 * cin / 2][NR][2] */
-    float *bias;    /* [cout] */
+    void *u;     /* transformed weights, fp32 [6][cout / NR][3 * cin][NR] (NR: two vectors), or bf16
+                  * [6][cout / NR][3 * cin / 2][NR][2] */
+    float *bias; /* [cout] */
     float *scratch; /* n_scratch slots of scratch_floats */
     int n_scratch;
     size_t scratch_floats;
