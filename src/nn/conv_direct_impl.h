@@ -60,7 +60,8 @@ void DIRECT_FN(const struct toon_conv_shape *s, const float *w, const float *b,
                     const float *ip = irow + (size_t)kw * cin;
                     const float *wp = wrow + (size_t)kw * cin;
                     for (int c = 0; c < cin; c += VL) {
-                        VEC w0 = LOAD(wp + c), w1 = LOAD(wp + w_oc + c), w2 = LOAD(wp + 2 * w_oc + c);
+                        VEC w0 = LOAD(wp + c), w1 = LOAD(wp + w_oc + c),
+                            w2 = LOAD(wp + 2 * w_oc + c);
                         PX_REP(FMA3)
                     }
                 }
