@@ -30,7 +30,8 @@ int toon_cli_info(int argc, char **argv)
     printf("threads: %d\n", toon_get_threads());
     printf("fast precision: %s\n",
            (used & TOON_CPU_AVX512_BF16)
-               ? "bf16 dot products (AVX512-BF16), fp32 accumulation, from the residual blocks on"
+               ? "bf16 dot products (AVX512-BF16), fp32 accumulation, on every layer but the "
+                 "encoder's 3x3 stride-1 layers and the last"
                : "not available on this CPU: --precision fast runs the fp32 kernels");
 
     char path[4096], tried[2048];

@@ -2,8 +2,10 @@
  * Convolution dispatch and the portable reference kernel (see conv.h).
  *
  * toon_conv_choose() decides per layer: our direct kernel for few output channels where the
- * CPU has AVX2 or AVX-512, oneDNN for everything else.  TOONIFY_KERNEL=ref forces the reference
- * kernel everywhere (debugging, and the oracle in tests).
+ * CPU has AVX2 or AVX-512; our Winograd kernels for the 3x3 stride-1 layers; in the fast path
+ * our bf16 direct kernel for the rest; oneDNN for whatever is left.  TOONIFY_KERNEL=ref forces
+ * the reference kernel everywhere (debugging, and the oracle in tests), TOONIFY_KERNEL=onednn
+ * oneDNN for every layer it can take (comparisons).
  */
 #include "nn/conv.h"
 
@@ -14,6 +16,7 @@
 #include "core/assert.h"
 #include "core/cpu.h"
 #include "core/parallel.h"
+#include "nn/conv_span.h"
 #include "nn/conv_wino.h"
 
 struct toon_conv {
@@ -23,6 +26,7 @@ struct toon_conv {
     float *b; /* [cout] */
     struct toon_dnnl_conv *dnnl;
     struct toon_wino *wino;
+    struct toon_span *span;
 };
 
 const char *toon_kernel_name(enum toon_kernel k)
@@ -44,6 +48,8 @@ const char *toon_kernel_name(enum toon_kernel k)
         return "winograd-f32-avx2";
     case TOON_KERNEL_WINO_BF16:
         return "winograd-bf16-avx512";
+    case TOON_KERNEL_SPAN_BF16:
+        return "direct-bf16-avx512";
     }
     return "?";
 }
@@ -85,6 +91,7 @@ enum toon_kernel toon_conv_choose(const struct toon_gen_conv *gc, int fast)
         if (toon_wino_supports(gc, TOON_WINO_AVX512)) return TOON_KERNEL_WINO_AVX512;
         if (toon_wino_supports(gc, TOON_WINO_AVX2)) return TOON_KERNEL_WINO_AVX2;
     }
+    if (fast && !forced("onednn") && toon_span_supports(gc)) return TOON_KERNEL_SPAN_BF16;
     if (fast && toon_dnnl_available(1)) return TOON_KERNEL_DNNL_BF16;
     if (toon_dnnl_available(0)) return TOON_KERNEL_DNNL_F32;
     return TOON_KERNEL_REF;
@@ -118,6 +125,7 @@ size_t toon_conv_plan_bytes(const struct toon_gen_conv *gc, int w_in, int rows_o
         return n + (size_t)gc->cout * gc->k * gc->k * gc->cin * sizeof(float) + ov +
                (size_t)gc->cout * sizeof(float) + ov;
     if (is_wino(kind)) return n + toon_wino_plan_bytes(&s, wino_isa(kind));
+    if (kind == TOON_KERNEL_SPAN_BF16) return n + toon_span_plan_bytes(&s);
     return n + toon_dnnl_conv_plan_bytes(&s, kind == TOON_KERNEL_DNNL_BF16);
 }
 
@@ -139,6 +147,9 @@ enum toon_status toon_conv_new(const struct toon_gen_conv *gc, int lrelu, int w_
     } else if (is_wino(kind)) {
         st = toon_wino_new(&c->s, gc->w, gc->b, wino_isa(kind), &c->wino, err);
         if (st != TOON_STATUS_OK) goto fail;
+    } else if (kind == TOON_KERNEL_SPAN_BF16) {
+        st = toon_span_new(&c->s, gc->w, gc->b, toon_span_in_scale(gc), &c->span, err);
+        if (st != TOON_STATUS_OK) goto fail;
     } else {
         st = toon_dnnl_conv_new(&c->s, gc->w, gc->b, kind == TOON_KERNEL_DNNL_BF16, &c->dnnl, err);
         if (st != TOON_STATUS_OK) goto fail;
@@ -158,6 +169,7 @@ void toon_conv_free(struct toon_conv *c)
     toon_free(c->b);
     toon_dnnl_conv_free(c->dnnl);
     toon_wino_free(c->wino);
+    toon_span_free(c->span);
     toon_free(c);
 }
 
@@ -246,6 +258,8 @@ void toon_conv_run(struct toon_conv *c, const float *const *rows, float *out)
         toon_dnnl_conv_run(c->dnnl, rows, out);
     else if (c->wino)
         toon_wino_run(c->wino, rows, out, c->s.rows_out);
+    else if (c->span)
+        toon_span_run(c->span, rows, out, c->s.rows_out);
     else
         run_rows(&c->s, c->w, c->b, rows, out, c->kind);
 }

@@ -12,7 +12,8 @@
  * Kernels: a portable C reference (always available, the oracle for tests); our Winograd
  * F(4,3) kernels for the 3x3 stride-1 layers (AVX-512, AVX2, and bf16 products with
  * AVX512-BF16 for the fast path; conv_wino.c); oneDNN (fp32, or bf16 inputs with fp32
- * accumulation) for the other wide layers; and our own AVX-512 / AVX2 kernel for the 7x7 conv
+ * accumulation) for the other wide layers, and in the fast path our direct bf16 kernel for
+ * them (conv_span.c); and our own AVX-512 / AVX2 kernel for the 7x7 conv
  * with few output channels, where libraries vectorise over 3 output lanes (bench/KERNELS.md
  * has the measurements).  A prepared conv always runs the same instruction
  * sequence for every band, which is what makes streamed and whole-image results identical.
@@ -34,6 +35,8 @@ enum toon_kernel {
     TOON_KERNEL_WINO_AVX512, /* ours: Winograd F(4,3) along rows, 3x3 stride 1 (conv_wino.c) */
     TOON_KERNEL_WINO_AVX2,
     TOON_KERNEL_WINO_BF16, /* the same with bf16 products (AVX512-BF16): the fast path */
+    TOON_KERNEL_SPAN_BF16, /* ours: direct, bf16 products (AVX512-BF16), other wide layers of
+                            * the fast path (conv_span.c) */
 };
 const char *toon_kernel_name(enum toon_kernel k);
 

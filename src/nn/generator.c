@@ -417,16 +417,25 @@ static void init(struct toon_genx *g, const struct toon_gen_weights *gw, int h, 
     build_graph(g);
 }
 
-/* The fast path starts at the residual blocks: the encoder's five layers stay fp32 (14% of the
- * arithmetic).  Rounding errors made there are carried through everything after them; with
- * the encoder in bf16 too, the worst pixel of the demo photos was 9-10 levels off (the target
- * allows 8), without it 4 (bench/PRECISION.md). */
-enum { FIRST_FAST_LAYER = 5 };
+/* Which layers the fast path runs with bf16 products: all but the encoder's two 3x3 stride-1
+ * layers (Conv_2, Conv_4, 7% of the arithmetic).  Those would run on the bf16 Winograd kernel,
+ * whose rounding errors are about six times a direct bf16 sum's (its output transform multiplies
+ * them by up to 8), and errors made early are carried through everything after them: with them
+ * in bf16 the worst pixel of the test images was 7-10 levels off (the target allows 8), without
+ * them 6.  The encoder's other layers (the first 7x7 and the two stride-2 layers) take the direct
+ * bf16 kernel (bench/PRECISION.md has the measurements). */
+enum { FIRST_WINO_BF16_LAYER = 5 };
+
+static int fast_layer(const struct toon_genx *g, int layer)
+{
+    const struct toon_gen_layer_desc *d = &toon_gen_layout[layer];
+    return g->p.fast && (layer >= FIRST_WINO_BF16_LAYER || d->k != 3 || d->stride != 1);
+}
 
 static enum toon_kernel kernel_for(const struct toon_genx *g, int layer)
 {
     if (g->p.force_ref) return TOON_KERNEL_REF;
-    return toon_conv_choose(&g->gw->conv[layer], g->p.fast && layer >= FIRST_FAST_LAYER);
+    return toon_conv_choose(&g->gw->conv[layer], fast_layer(g, layer));
 }
 
 /* Window capacities from a dry run, with one spare chunk so windows shift less often. */
