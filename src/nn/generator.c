@@ -426,16 +426,16 @@ static void init(struct toon_genx *g, const struct toon_gen_weights *gw, int h, 
  * bf16 kernel (bench/PRECISION.md has the measurements). */
 enum { FIRST_WINO_BF16_LAYER = 5 };
 
-static int fast_layer(const struct toon_genx *g, int layer)
+static int fast_layer(const struct toon_genx_params *p, int layer)
 {
     const struct toon_gen_layer_desc *d = &toon_gen_layout[layer];
-    return g->p.fast && (layer >= FIRST_WINO_BF16_LAYER || d->k != 3 || d->stride != 1);
+    return p->fast && (layer >= FIRST_WINO_BF16_LAYER || d->k != 3 || d->stride != 1);
 }
 
 static enum toon_kernel kernel_for(const struct toon_genx *g, int layer)
 {
     if (g->p.force_ref) return TOON_KERNEL_REF;
-    return toon_conv_choose(&g->gw->conv[layer], fast_layer(g, layer));
+    return toon_conv_choose(&g->gw->conv[layer], fast_layer(&g->p, layer));
 }
 
 /* Window capacities from a dry run, with one spare chunk so windows shift less often. */
@@ -497,9 +497,18 @@ size_t toon_genx_plan_native_bytes(int h, int w, const struct toon_genx_params *
 {
     (void)h;
     if (p->force_ref) return 0;
+    int f32 = 0, bf16 = 0; /* which oneDNN kernels the layers take (the weights do not matter) */
+    for (int l = 0; l < TOON_GEN_N_CONV; l++) {
+        const struct toon_gen_layer_desc *d = &toon_gen_layout[l];
+        struct toon_gen_conv gc = {d->k, d->stride, d->cin, d->cout, NULL, NULL};
+        enum toon_kernel k = toon_conv_choose(&gc, fast_layer(p, l));
+        f32 |= k == TOON_KERNEL_DNNL_F32;
+        bf16 |= k == TOON_KERNEL_DNNL_BF16;
+    }
     size_t wp = (size_t)((w + 3) / 4 * 4);
-    if (p->fast && toon_dnnl_available(1)) return ((size_t)4 << 20) + wp * 6 * 1024;
-    return ((size_t)9 << 19) + wp * 512;
+    if (bf16) return ((size_t)4 << 20) + wp * 6 * 1024;
+    if (f32) return ((size_t)9 << 19) + wp * 512;
+    return 0;
 }
 
 enum toon_status toon_genx_new(const struct toon_gen_weights *gw, int h, int w,

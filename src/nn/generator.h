@@ -39,7 +39,8 @@ size_t toon_genx_plan_bytes(const struct toon_gen_weights *gw, int h, int w,
  * counted heap, 1 and 2 threads): fp32 (its plain JIT kernels) 3.4 MB at 512 px wide,
  * 3.6-3.7 MB at 2048, 4.1 MB at 4096, bounded by 4.5 MB + 512 bytes per column; bf16 (only
  * brgemm kernels exist) 5.9-6.5 MB at 512, 11.2-16.1 MB at 2048, 17.3-25.8 MB at 4096,
- * bounded by 4 MB + 6 KB per column. */
+ * bounded by 4 MB + 6 KB per column.  None when no layer runs on oneDNN (the fast path on a
+ * CPU with AVX512-BF16). */
 size_t toon_genx_plan_native_bytes(int h, int w, const struct toon_genx_params *p);
 /* Runs the generator over one image; an executor may run any number of images of its size, one
  * at a time (creating one costs milliseconds: oneDNN generates its kernels then). */
