@@ -9,6 +9,7 @@
  */
 #include "nn/conv.h"
 
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -203,6 +204,29 @@ static void ref_row(const struct toon_conv_shape *s, const float *w, const float
             }
             o[(size_t)x * s->cout + oc] = s->lrelu && acc < 0 ? 0.2f * acc : acc;
         }
+    }
+}
+
+int toon_conv_scratch_slots(void)
+{
+    int nt = toon_threads_get();
+    return nt < 1 ? 1 : nt;
+}
+
+void toon_conv_items(int n, void (*item)(void *ctx, int i, void *scratch), void *ctx, void *scratch,
+                     size_t slot_bytes, int n_slots)
+{
+    int nt = toon_threads_get();
+    if (nt > n_slots) nt = n_slots;
+    if (nt <= 1 || n <= 1 || omp_in_parallel()) {
+        for (int i = 0; i < n; i++) item(ctx, i, scratch);
+        return;
+    }
+#pragma omp parallel num_threads(nt)
+    {
+        void *mine = (unsigned char *)scratch + (size_t)omp_get_thread_num() * slot_bytes;
+#pragma omp for schedule(static)
+        for (int i = 0; i < n; i++) item(ctx, i, mine);
     }
 }
 

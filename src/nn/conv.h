@@ -22,6 +22,8 @@
 #define TOON_NN_CONV_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "formats/genweights.h"
 #include "toonify/status.h"
@@ -83,6 +85,23 @@ void toon_conv_direct_f32__avx2(const struct toon_conv_shape *s, const float *w,
 
 /* Which kernel toonify picks for a layer on this CPU (after the TOONIFY_ISA cap). */
 enum toon_kernel toon_conv_choose(const struct toon_gen_conv *gc, int fast);
+
+/* Shared by our kernels (conv_wino.c, conv_span.c). */
+
+/* Rounds to bf16, to nearest even as vcvtneps2bf16 does (for finite values: the weights). */
+static inline uint16_t toon_to_bf16(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+/* Scratch slots a kernel prepares: one per thread of the current thread count. */
+int toon_conv_scratch_slots(void);
+/* Calls item(ctx, i, scratch) for i in [0, n), split over the current thread count (at most
+ * n_slots threads, static schedule), each thread with its own slot of slot_bytes from scratch;
+ * serially with slot 0 on one thread or inside a parallel region (one executor per thread). */
+void toon_conv_items(int n, void (*item)(void *ctx, int i, void *scratch), void *ctx, void *scratch,
+                     size_t slot_bytes, int n_slots);
 
 /* oneDNN glue (conv_dnnl.c). */
 struct toon_dnnl_conv;

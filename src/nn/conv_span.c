@@ -24,12 +24,10 @@
  */
 #include "nn/conv_span.h"
 
-#include <omp.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/cpu.h"
-#include "core/parallel.h"
 #include "nn/conv.h"
 
 enum { NR = 32, PX_PER_ITEM = 96 };
@@ -42,20 +40,6 @@ int toon_span_supports(const struct toon_gen_conv *gc)
 float toon_span_in_scale(const struct toon_gen_conv *gc)
 {
     return gc->cin == 3 ? 127.5f : 1.0f; /* the network's input layer (see above) */
-}
-
-/* Round to nearest even, as vcvtneps2bf16 does (the weights are finite). */
-static uint16_t to_bf16(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-}
-
-static int n_slots(void)
-{
-    int nt = toon_threads_get();
-    return nt < 1 ? 1 : nt;
 }
 
 /* One staged kernel row: the columns an item reads, plus the element a last odd pair reads
@@ -80,7 +64,7 @@ size_t toon_span_plan_bytes(const struct toon_conv_shape *s)
 {
     size_t ov = toon_alloc_overhead();
     return sizeof(struct toon_span) + ov + wt_bytes(s) + ov + (size_t)s->cout * sizeof(float) + ov +
-           (size_t)n_slots() * s->k * buf_elems(s) * sizeof(uint16_t) + ov;
+           (size_t)toon_conv_scratch_slots() * s->k * buf_elems(s) * sizeof(uint16_t) + ov;
 }
 
 void toon_span_free(struct toon_span *sp)
@@ -104,11 +88,12 @@ enum toon_status toon_span_new(const struct toon_conv_shape *s, const float *w, 
     sp->k = s->k, sp->stride = s->stride, sp->cin = s->cin, sp->cout = s->cout;
     sp->lrelu = s->lrelu, sp->w_in = s->w_in, sp->w_out = s->w_out, sp->pad_l = s->pad_l;
     sp->pairs = pairs(s);
-    const int nt = n_slots(), per_thread = (s->w_out + nt * PX_PER_ITEM - 1) / (nt * PX_PER_ITEM);
+    const int nt = toon_conv_scratch_slots(),
+              per_thread = (s->w_out + nt * PX_PER_ITEM - 1) / (nt * PX_PER_ITEM);
     sp->n_items = nt * per_thread;
     sp->in_scale = in_scale;
     sp->buf_elems = buf_elems(s);
-    sp->n_scratch = n_slots();
+    sp->n_scratch = toon_conv_scratch_slots();
     sp->wt = toon_malloc(wt_bytes(s));
     sp->bias = toon_malloc((size_t)s->cout * sizeof(float));
     sp->scratch = toon_malloc((size_t)sp->n_scratch * s->k * sp->buf_elems * sizeof(uint16_t));
@@ -122,7 +107,7 @@ enum toon_status toon_span_new(const struct toon_conv_shape *s, const float *w, 
             for (int e = 0; e < 2 * P; e++) {
                 float v = e < L ? w[((size_t)co * s->k + kh) * L + e] / in_scale : 0.0f;
                 size_t blk = ((size_t)(co / NR) * s->k + kh) * P + e / 2;
-                sp->wt[(blk * NR + co % NR) * 2 + e % 2] = to_bf16(v);
+                sp->wt[(blk * NR + co % NR) * 2 + e % 2] = toon_to_bf16(v);
             }
     *out = sp;
     return TOON_STATUS_OK;
@@ -131,31 +116,24 @@ oom:
     return toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory preparing a convolution");
 }
 
+struct span_call {
+    const struct toon_span *sp;
+    const float *const *rows;
+    float *out;
+};
+
 /* Work item i: row i / n_items, its (i % n_items)-th even share of the columns. */
-static void item(const struct toon_span *sp, const float *const *rows, float *out, int i,
-                 uint16_t *scratch)
+static void run_item(void *ctx, int i, void *scratch)
 {
-    const int per = sp->n_items, j = i % per;
-    int x0 = (int)((long long)j * sp->w_out / per),
-        x1 = (int)((long long)(j + 1) * sp->w_out / per);
-    if (x1 > x0) toon_span_item__avx512bf16(sp, rows, out, i / per, x0, x1, scratch);
+    const struct span_call *a = ctx;
+    const int per = a->sp->n_items, j = i % per, w_out = a->sp->w_out;
+    int x0 = (int)((long long)j * w_out / per), x1 = (int)((long long)(j + 1) * w_out / per);
+    if (x1 > x0) toon_span_item__avx512bf16(a->sp, a->rows, a->out, i / per, x0, x1, scratch);
 }
 
 void toon_span_run(struct toon_span *sp, const float *const *rows, float *out, int rows_out)
 {
-    const int n = rows_out * sp->n_items;
-    const size_t slot = (size_t)sp->k * sp->buf_elems;
-    int nt = toon_threads_get();
-    if (nt > sp->n_scratch) nt = sp->n_scratch;
-    if (nt <= 1 || n <= 1 || omp_in_parallel()) {
-        /* One thread, or inside a parallel region (one executor per thread): slot 0 is ours. */
-        for (int i = 0; i < n; i++) item(sp, rows, out, i, sp->scratch);
-        return;
-    }
-#pragma omp parallel num_threads(nt)
-    {
-        uint16_t *scratch = sp->scratch + (size_t)omp_get_thread_num() * slot;
-#pragma omp for schedule(static)
-        for (int i = 0; i < n; i++) item(sp, rows, out, i, scratch);
-    }
+    struct span_call a = {sp, rows, out};
+    toon_conv_items(rows_out * sp->n_items, run_item, &a, sp->scratch,
+                    (size_t)sp->k * sp->buf_elems * sizeof(uint16_t), sp->n_scratch);
 }

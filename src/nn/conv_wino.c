@@ -23,13 +23,11 @@
  */
 #include "nn/conv_wino.h"
 
-#include <omp.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/cpu.h"
-#include "core/parallel.h"
 #include "nn/conv.h"
 
 /* The weights' transform G (6x3) for F(4,3). */
@@ -63,23 +61,9 @@ int toon_wino_supports(const struct toon_gen_conv *gc, enum toon_wino_isa isa)
            gc->cout % (2 * vl) == 0;
 }
 
-/* Round to nearest even, as vcvtneps2bf16 does (the weights are finite). */
-static uint16_t to_bf16(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-}
-
 static size_t scratch_floats(int cin, int cout, int vl)
 {
     return (size_t)6 * tiles_per_item(vl) * (3 * (size_t)cin + cout);
-}
-
-static int n_slots(void)
-{
-    int nt = toon_threads_get();
-    return nt < 1 ? 1 : nt;
 }
 
 static size_t u_bytes(int cin, int cout, enum toon_wino_isa isa)
@@ -93,7 +77,8 @@ size_t toon_wino_plan_bytes(const struct toon_conv_shape *s, enum toon_wino_isa 
     int vl = isa_vl(isa);
     return sizeof(struct toon_wino) + ov + u_bytes(s->cin, s->cout, isa) + ov +
            (size_t)s->cout * sizeof(float) + ov +
-           (size_t)n_slots() * scratch_floats(s->cin, s->cout, vl) * sizeof(float) + ov;
+           (size_t)toon_conv_scratch_slots() * scratch_floats(s->cin, s->cout, vl) * sizeof(float) +
+           ov;
 }
 
 void toon_wino_free(struct toon_wino *w)
@@ -123,7 +108,7 @@ enum toon_status toon_wino_new(const struct toon_conv_shape *s, const float *wt,
     w->tiles = (s->w_out + 3) / 4;
     w->tiles_per_item = tiles_per_item(vl);
     w->n_items = (w->tiles + w->tiles_per_item - 1) / w->tiles_per_item;
-    w->n_scratch = n_slots();
+    w->n_scratch = toon_conv_scratch_slots();
     w->scratch_floats = scratch_floats(s->cin, s->cout, vl);
     const int cin = s->cin, cout = s->cout, K = 3 * cin, nr = 2 * vl, nblk = cout / nr;
     w->u = toon_malloc(u_bytes(cin, cout, isa));
@@ -142,7 +127,7 @@ enum toon_status toon_wino_new(const struct toon_conv_shape *s, const float *wt,
                     size_t kk = (size_t)ky * cin + ci, blk = ((size_t)xi * nblk + co / nr) * K;
                     if (isa == TOON_WINO_AVX512_BF16)
                         ((uint16_t *)w->u)[(blk + kk / 2 * 2) * nr + co % nr * 2 + kk % 2] =
-                            to_bf16((float)acc);
+                            toon_to_bf16((float)acc);
                     else
                         ((float *)w->u)[(blk + kk) * nr + co % nr] = (float)acc;
                 }
@@ -153,21 +138,16 @@ oom:
     return toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory preparing a convolution");
 }
 
+static void run_item(void *ctx, int i, void *scratch)
+{
+    const struct toon_wino_call *a = ctx;
+    const int per = a->w->n_items;
+    a->w->item(a, i / per, i % per * a->w->tiles_per_item, scratch);
+}
+
 void toon_wino_run(struct toon_wino *w, const float *const *rows, float *out, int rows_out)
 {
     struct toon_wino_call a = {w, rows, out};
-    const int n = rows_out * w->n_items, per = w->n_items, tpi = w->tiles_per_item;
-    int nt = toon_threads_get();
-    if (nt > w->n_scratch) nt = w->n_scratch;
-    if (nt <= 1 || n <= 1 || omp_in_parallel()) {
-        /* One thread, or inside a parallel region (one executor per thread): slot 0 is ours. */
-        for (int i = 0; i < n; i++) w->item(&a, i / per, i % per * tpi, w->scratch);
-        return;
-    }
-#pragma omp parallel num_threads(nt)
-    {
-        float *scratch = w->scratch + (size_t)omp_get_thread_num() * w->scratch_floats;
-#pragma omp for schedule(static)
-        for (int i = 0; i < n; i++) w->item(&a, i / per, i % per * tpi, scratch);
-    }
+    toon_conv_items(rows_out * w->n_items, run_item, &a, w->scratch,
+                    w->scratch_floats * sizeof(float), w->n_scratch);
 }

@@ -177,33 +177,36 @@ static void test_wino_vs_ref(void)
         fprintf(stderr, "  no AVX512-BF16 on this CPU: the bf16 Winograd kernel is not run\n");
 }
 
-/* The same bits whatever the thread count and however rows are grouped into calls. */
-static void wino_invariance_case(enum toon_kernel kind)
+/* The same bits whatever the thread count, however rows are grouped into calls, and with a
+ * kernel prepared for another thread count (the bf16 direct kernel then splits its rows into
+ * other work items: 4 with 2 threads, 3 with 1, at the stride-2 shape below). */
+static void invariance_case(enum toon_kernel kind, int stride, int cin, int cout, int w)
 {
-    struct toon_gen_conv gc = {3, 1, 64, 64, NULL, NULL};
-    size_t nw = (size_t)64 * 9 * 64;
+    struct toon_gen_conv gc = {3, stride, cin, cout, NULL, NULL};
+    size_t nw = (size_t)cout * 9 * cin;
     gc.w = malloc(nw * sizeof(float));
-    gc.b = malloc(64 * sizeof(float));
+    gc.b = malloc((size_t)cout * sizeof(float));
     for (size_t i = 0; i < nw; i++) gc.w[i] = frand() * 0.2f;
-    for (int i = 0; i < 64; i++) gc.b[i] = frand();
-    enum { W = 203, R = 4 };
-    size_t row = (size_t)W * 64;
-    float *in = malloc((R + 2) * row * sizeof(float));
-    float *one = malloc(R * row * sizeof(float)), *many = malloc(R * row * sizeof(float));
-    for (size_t i = 0; i < (R + 2) * row; i++) in[i] = frand() * 2;
-    const float *rows[R + 2];
-    for (int i = 0; i < R + 2; i++) rows[i] = in + i * row;
+    for (int i = 0; i < cout; i++) gc.b[i] = frand();
+    enum { R = 4 };
+    const int n_in = (R - 1) * stride + 3, w_out = (w + stride - 1) / stride;
+    size_t irow = (size_t)w * cin, orow = (size_t)w_out * cout;
+    float *in = malloc(n_in * irow * sizeof(float));
+    float *one = malloc(R * orow * sizeof(float)), *many = malloc(R * orow * sizeof(float));
+    for (size_t i = 0; i < n_in * irow; i++) in[i] = frand() * 2;
+    const float *rows[(R - 1) * 2 + 3];
+    for (int i = 0; i < n_in; i++) rows[i] = in + i * irow;
     struct toon_conv *c4 = NULL, *c1 = NULL;
     struct toon_err err;
     int threads = toon_threads_get();
-    CHECK_OK(toon_conv_new(&gc, 1, W, R, kind, &c4, &err));
-    CHECK_OK(toon_conv_new(&gc, 1, W, 1, kind, &c1, &err));
     toon_threads_set(2);
+    CHECK_OK(toon_conv_new(&gc, 1, w, R, kind, &c4, &err));
     toon_conv_run(c4, rows, many);
     toon_threads_set(1);
-    for (int r = 0; r < R; r++) toon_conv_run(c1, rows + r, one + r * row);
+    CHECK_OK(toon_conv_new(&gc, 1, w, 1, kind, &c1, &err));
+    for (int r = 0; r < R; r++) toon_conv_run(c1, rows + r * stride, one + r * orow);
     toon_threads_set(threads);
-    CHECK(memcmp(one, many, R * row * sizeof(float)) == 0);
+    CHECK(memcmp(one, many, R * orow * sizeof(float)) == 0);
     toon_conv_free(c4);
     toon_conv_free(c1);
     free(gc.w);
@@ -215,9 +218,10 @@ static void wino_invariance_case(enum toon_kernel kind)
 
 static void test_wino_invariance(void)
 {
-    if (toon_cpu_features() & TOON_CPU_AVX512) wino_invariance_case(TOON_KERNEL_WINO_AVX512);
-    if (toon_cpu_features() & TOON_CPU_AVX2) wino_invariance_case(TOON_KERNEL_WINO_AVX2);
-    if (toon_cpu_features() & TOON_CPU_AVX512_BF16) wino_invariance_case(TOON_KERNEL_WINO_BF16);
+    unsigned f = toon_cpu_features();
+    if (f & TOON_CPU_AVX512) invariance_case(TOON_KERNEL_WINO_AVX512, 1, 64, 64, 203);
+    if (f & TOON_CPU_AVX2) invariance_case(TOON_KERNEL_WINO_AVX2, 1, 64, 64, 203);
+    if (f & TOON_CPU_AVX512_BF16) invariance_case(TOON_KERNEL_WINO_BF16, 1, 64, 64, 203);
 }
 
 /* The bf16 direct kernel: the first layer's shape (7x7 from 3 channels, an odd span), stride 2,
@@ -243,42 +247,10 @@ static void test_span_vs_ref(void)
     }
 }
 
-/* The same bits whatever the thread count, however rows are grouped into calls and however
- * the columns are split into work items. */
 static void test_span_invariance(void)
 {
-    if (!(toon_cpu_features() & TOON_CPU_AVX512_BF16)) return;
-    struct toon_gen_conv gc = {3, 2, 32, 64, NULL, NULL};
-    size_t nw = (size_t)64 * 9 * 32;
-    gc.w = malloc(nw * sizeof(float));
-    gc.b = malloc(64 * sizeof(float));
-    for (size_t i = 0; i < nw; i++) gc.w[i] = frand() * 0.2f;
-    for (int i = 0; i < 64; i++) gc.b[i] = frand();
-    enum { W = 411, R = 4, WO = (W + 1) / 2, NI = 2 * R + 1 };
-    size_t irow = (size_t)W * 32, orow = (size_t)WO * 64;
-    float *in = malloc(NI * irow * sizeof(float));
-    float *one = malloc(R * orow * sizeof(float)), *many = malloc(R * orow * sizeof(float));
-    for (size_t i = 0; i < NI * irow; i++) in[i] = frand() * 2;
-    const float *rows[NI];
-    for (int i = 0; i < NI; i++) rows[i] = in + i * irow;
-    struct toon_conv *c4 = NULL, *c1 = NULL;
-    struct toon_err err;
-    int threads = toon_threads_get();
-    toon_threads_set(2); /* the kernel splits rows into 4 items here, and into 3 below */
-    CHECK_OK(toon_conv_new(&gc, 1, W, R, TOON_KERNEL_SPAN_BF16, &c4, &err));
-    toon_conv_run(c4, rows, many);
-    toon_threads_set(1);
-    CHECK_OK(toon_conv_new(&gc, 1, W, 1, TOON_KERNEL_SPAN_BF16, &c1, &err));
-    for (int r = 0; r < R; r++) toon_conv_run(c1, rows + 2 * r, one + r * orow);
-    toon_threads_set(threads);
-    CHECK(memcmp(one, many, R * orow * sizeof(float)) == 0);
-    toon_conv_free(c4);
-    toon_conv_free(c1);
-    free(gc.w);
-    free(gc.b);
-    free(in);
-    free(one);
-    free(many);
+    if (toon_cpu_features() & TOON_CPU_AVX512_BF16)
+        invariance_case(TOON_KERNEL_SPAN_BF16, 2, 32, 64, 411);
 }
 
 static void test_choice_follows_isa_cap(void)
