@@ -417,8 +417,9 @@ static void init(struct toon_genx *g, const struct toon_gen_weights *gw, int h, 
     build_graph(g);
 }
 
-/* Which layers the fast path runs with bf16 products: all but the encoder's two 3x3 stride-1
- * layers (Conv_2, Conv_4, 7% of the arithmetic).  Those would run on the bf16 Winograd kernel,
+/* Which layers the fast path asks for bf16 products: all but the encoder's two 3x3 stride-1
+ * layers (Conv_2, Conv_4, 7% of the arithmetic); the last layer keeps its fp32 direct kernel
+ * whatever it asks (conv.c).  Conv_2 and Conv_4 would run on the bf16 Winograd kernel,
  * whose rounding errors are about six times a direct bf16 sum's (its output transform multiplies
  * them by up to 8), and errors made early are carried through everything after them: with them
  * in bf16 the worst pixel of the test images was 7-10 levels off (the target allows 8), without
