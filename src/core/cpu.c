@@ -2,6 +2,7 @@
 #include "core/cpu.h"
 
 #include <cpuid.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,15 +42,27 @@ unsigned toon_cpu_features_detected(void)
     return f;
 }
 
-unsigned toon_cpu_features(void)
+unsigned toon_cpu_cap(unsigned f, const char *cap)
 {
-    unsigned f = toon_cpu_features_detected();
-    const char *cap = getenv("TOONIFY_ISA");
     if (!cap || !*cap) return f;
     if (strcmp(cap, "none") == 0) return 0;
     if (strcmp(cap, "avx2") == 0) return f & TOON_CPU_AVX2;
     if (strcmp(cap, "avx512") == 0) return f & (TOON_CPU_AVX2 | TOON_CPU_AVX512);
     return f;
+}
+
+static unsigned g_features;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void read_cap(void)
+{
+    g_features = toon_cpu_cap(toon_cpu_features_detected(), getenv("TOONIFY_ISA"));
+}
+
+unsigned toon_cpu_features(void)
+{
+    pthread_once(&g_once, read_cap);
+    return g_features;
 }
 
 const char *toon_cpu_isa_name(unsigned f)

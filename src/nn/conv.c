@@ -1,11 +1,8 @@
 /*
- * Convolution dispatch and the portable reference kernel (see conv.h).
- *
- * toon_conv_choose() decides per layer: our direct kernel for few output channels where the
- * CPU has AVX2 or AVX-512; our Winograd kernels for the 3x3 stride-1 layers; in the fast path
- * our bf16 direct kernel for the rest; oneDNN for whatever is left.  TOONIFY_KERNEL=ref forces
- * the reference kernel everywhere (debugging, and the oracle in tests), TOONIFY_KERNEL=onednn
- * oneDNN for every layer it can take (comparisons).
+ * A prepared convolution (see conv.h): its shape, its kernel's descriptor and the kernel's
+ * state; and the kernels that work on a plain copy of the weights, row segment by row segment:
+ * the portable reference and our direct kernels for layers with few output channels.  Which
+ * kernel a layer takes is the registry's decision (conv_registry.c).
  */
 #include "nn/conv.h"
 
@@ -17,43 +14,12 @@
 #include "core/assert.h"
 #include "core/cpu.h"
 #include "core/parallel.h"
-#include "nn/conv_span.h"
-#include "nn/conv_wino.h"
 
 struct toon_conv {
     struct toon_conv_shape s;
-    enum toon_kernel kind;
-    float *w; /* [cout][k][k][cin], for REF and DIRECT kernels */
-    float *b; /* [cout] */
-    struct toon_dnnl_conv *dnnl;
-    struct toon_wino *wino;
-    struct toon_span *span;
+    const struct toon_conv_kernel *k;
+    void *state; /* the kernel's */
 };
-
-const char *toon_kernel_name(enum toon_kernel k)
-{
-    switch (k) {
-    case TOON_KERNEL_REF:
-        return "ref-c";
-    case TOON_KERNEL_DNNL_F32:
-        return "onednn-f32";
-    case TOON_KERNEL_DNNL_BF16:
-        return "onednn-bf16";
-    case TOON_KERNEL_DIRECT_AVX512:
-        return "direct-f32-avx512";
-    case TOON_KERNEL_DIRECT_AVX2:
-        return "direct-f32-avx2";
-    case TOON_KERNEL_WINO_AVX512:
-        return "winograd-f32-avx512";
-    case TOON_KERNEL_WINO_AVX2:
-        return "winograd-f32-avx2";
-    case TOON_KERNEL_WINO_BF16:
-        return "winograd-bf16-avx512";
-    case TOON_KERNEL_SPAN_BF16:
-        return "direct-bf16-avx512";
-    }
-    return "?";
-}
 
 void toon_conv_shape_init(struct toon_conv_shape *s, const struct toon_gen_conv *gc, int lrelu,
                           int w_in, int rows_out)
@@ -72,105 +38,36 @@ void toon_conv_shape_init(struct toon_conv_shape *s, const struct toon_gen_conv 
     s->rows_in = (rows_out - 1) * gc->stride + gc->k;
 }
 
-static int forced(const char *name)
-{
-    const char *k = getenv("TOONIFY_KERNEL");
-    return k && strcmp(k, name) == 0;
-}
-
-enum toon_kernel toon_conv_choose(const struct toon_gen_conv *gc, int fast)
-{
-    if (forced("ref")) return TOON_KERNEL_REF;
-    unsigned f = toon_cpu_features();
-    if (gc->cout == 3) {
-        if ((f & TOON_CPU_AVX512) && gc->cin % 16 == 0) return TOON_KERNEL_DIRECT_AVX512;
-        if ((f & TOON_CPU_AVX2) && gc->cin % 8 == 0) return TOON_KERNEL_DIRECT_AVX2;
-    }
-    /* TOONIFY_KERNEL=onednn: oneDNN's direct convolutions for every 3x3 layer (comparisons). */
-    if (!forced("onednn")) {
-        if (fast && toon_wino_supports(gc, TOON_WINO_AVX512_BF16)) return TOON_KERNEL_WINO_BF16;
-        if (toon_wino_supports(gc, TOON_WINO_AVX512)) return TOON_KERNEL_WINO_AVX512;
-        if (toon_wino_supports(gc, TOON_WINO_AVX2)) return TOON_KERNEL_WINO_AVX2;
-    }
-    if (fast && !forced("onednn") && toon_span_supports(gc)) return TOON_KERNEL_SPAN_BF16;
-    if (fast && toon_dnnl_available(1)) return TOON_KERNEL_DNNL_BF16;
-    if (toon_dnnl_available(0)) return TOON_KERNEL_DNNL_F32;
-    return TOON_KERNEL_REF;
-}
-
-static int is_wino(enum toon_kernel k)
-{
-    return k == TOON_KERNEL_WINO_AVX512 || k == TOON_KERNEL_WINO_AVX2 || k == TOON_KERNEL_WINO_BF16;
-}
-
-static enum toon_wino_isa wino_isa(enum toon_kernel k)
-{
-    return k == TOON_KERNEL_WINO_AVX512 ? TOON_WINO_AVX512
-           : k == TOON_KERNEL_WINO_AVX2 ? TOON_WINO_AVX2
-                                        : TOON_WINO_AVX512_BF16;
-}
-
-static int uses_own_weights(enum toon_kernel k)
-{
-    return k == TOON_KERNEL_REF || k == TOON_KERNEL_DIRECT_AVX512 || k == TOON_KERNEL_DIRECT_AVX2;
-}
-
 size_t toon_conv_plan_bytes(const struct toon_gen_conv *gc, int w_in, int rows_out,
                             enum toon_kernel kind)
 {
     struct toon_conv_shape s;
     toon_conv_shape_init(&s, gc, 0, w_in, rows_out);
-    size_t ov = toon_alloc_overhead();
-    size_t n = sizeof(struct toon_conv) + ov;
-    if (uses_own_weights(kind))
-        return n + (size_t)gc->cout * gc->k * gc->k * gc->cin * sizeof(float) + ov +
-               (size_t)gc->cout * sizeof(float) + ov;
-    if (is_wino(kind)) return n + toon_wino_plan_bytes(&s, wino_isa(kind));
-    if (kind == TOON_KERNEL_SPAN_BF16) return n + toon_span_plan_bytes(&s);
-    return n + toon_dnnl_conv_plan_bytes(&s, kind == TOON_KERNEL_DNNL_BF16);
+    return sizeof(struct toon_conv) + toon_alloc_overhead() +
+           toon_conv_kernel_get(kind)->plan_bytes(&s);
 }
 
 enum toon_status toon_conv_new(const struct toon_gen_conv *gc, int lrelu, int w_in, int rows_out,
                                enum toon_kernel kind, struct toon_conv **out, struct toon_err *err)
 {
-    enum toon_status st = TOON_STATUS_NO_MEMORY;
     struct toon_conv *c = toon_calloc(1, sizeof *c);
-    if (!c) goto fail;
+    if (!c)
+        return toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory preparing a convolution");
     toon_conv_shape_init(&c->s, gc, lrelu, w_in, rows_out);
-    c->kind = kind;
-    if (uses_own_weights(kind)) {
-        size_t nw = (size_t)gc->cout * gc->k * gc->k * gc->cin;
-        c->w = toon_malloc(nw * sizeof(float));
-        c->b = toon_malloc((size_t)gc->cout * sizeof(float));
-        if (!c->w || !c->b) goto fail;
-        memcpy(c->w, gc->w, nw * sizeof(float));
-        memcpy(c->b, gc->b, (size_t)gc->cout * sizeof(float));
-    } else if (is_wino(kind)) {
-        st = toon_wino_new(&c->s, gc->w, gc->b, wino_isa(kind), &c->wino, err);
-        if (st != TOON_STATUS_OK) goto fail;
-    } else if (kind == TOON_KERNEL_SPAN_BF16) {
-        st = toon_span_new(&c->s, gc->w, gc->b, toon_span_in_scale(gc), &c->span, err);
-        if (st != TOON_STATUS_OK) goto fail;
-    } else {
-        st = toon_dnnl_conv_new(&c->s, gc->w, gc->b, kind == TOON_KERNEL_DNNL_BF16, &c->dnnl, err);
-        if (st != TOON_STATUS_OK) goto fail;
+    c->k = toon_conv_kernel_get(kind);
+    enum toon_status st = c->k->new (&c->s, gc, &c->state, err);
+    if (st != TOON_STATUS_OK) {
+        toon_free(c);
+        return st;
     }
     *out = c;
     return TOON_STATUS_OK;
-fail:
-    toon_conv_free(c);
-    if (st == TOON_STATUS_NO_MEMORY) toon_err_set(err, st, "out of memory preparing a convolution");
-    return st;
 }
 
 void toon_conv_free(struct toon_conv *c)
 {
     if (!c) return;
-    toon_free(c->w);
-    toon_free(c->b);
-    toon_dnnl_conv_free(c->dnnl);
-    toon_wino_free(c->wino);
-    toon_span_free(c->span);
+    c->k->free(c->state);
     toon_free(c);
 }
 
@@ -181,7 +78,27 @@ const struct toon_conv_shape *toon_conv_get_shape(const struct toon_conv *c)
 
 enum toon_kernel toon_conv_kernel(const struct toon_conv *c)
 {
-    return c->kind;
+    return c->k->id;
+}
+
+void toon_conv_run(struct toon_conv *c, const float *const *rows, float *out)
+{
+    c->k->run(c->state, &c->s, rows, out);
+}
+
+int toon_conv_span(const struct toon_gen_conv *gc, int rows_out, enum toon_kernel kind)
+{
+    const struct toon_conv_kernel *k = toon_conv_kernel_get(kind);
+    if (!k->span) return 1;
+    struct toon_conv_shape s;
+    toon_conv_shape_init(&s, gc, 0, 16, rows_out);
+    return k->span(&s);
+}
+
+const char *toon_conv_impl(const struct toon_conv *c)
+{
+    if (!c) return "";
+    return c->k->impl ? c->k->impl(c->state) : c->k->name;
 }
 
 /* Output columns [x0, x1) of one output row, reference kernel. */
@@ -230,6 +147,11 @@ void toon_conv_items(int n, void (*item)(void *ctx, int i, void *scratch), void 
     }
 }
 
+/* The kernels that work row segment by row segment on their own copy of the weights: the
+ * reference and our direct kernels for few output channels. */
+typedef void (*row_fn)(const struct toon_conv_shape *s, const float *w, const float *b,
+                       const float *const *rows, float *out, int row, int x0, int x1);
+
 /* Work items are (row, segment of SEG columns): fixed sizes, whatever the thread count. */
 enum { SEG = 128 };
 
@@ -238,7 +160,7 @@ struct row_job {
     const float *w, *b;
     const float *const *rows;
     float *out;
-    enum toon_kernel kind;
+    row_fn fn;
     int n_seg;
 };
 
@@ -247,23 +169,13 @@ static void row_job_run(void *ctx, int i)
     struct row_job *j = ctx;
     int r = i / j->n_seg, x0 = (i % j->n_seg) * SEG;
     int x1 = x0 + SEG < j->s->w_out ? x0 + SEG : j->s->w_out;
-    switch (j->kind) {
-    case TOON_KERNEL_DIRECT_AVX512:
-        toon_conv_direct_f32__avx512(j->s, j->w, j->b, j->rows, j->out, r, x0, x1);
-        break;
-    case TOON_KERNEL_DIRECT_AVX2:
-        toon_conv_direct_f32__avx2(j->s, j->w, j->b, j->rows, j->out, r, x0, x1);
-        break;
-    default:
-        ref_row(j->s, j->w, j->b, j->rows, j->out, r, x0, x1);
-        break;
-    }
+    j->fn(j->s, j->w, j->b, j->rows, j->out, r, x0, x1);
 }
 
 static void run_rows(const struct toon_conv_shape *s, const float *w, const float *b,
-                     const float *const *rows, float *out, enum toon_kernel kind)
+                     const float *const *rows, float *out, row_fn fn)
 {
-    struct row_job j = {s, w, b, rows, out, kind, (s->w_out + SEG - 1) / SEG};
+    struct row_job j = {s, w, b, rows, out, fn, (s->w_out + SEG - 1) / SEG};
     toon_parallel_for(s->rows_out * j.n_seg, row_job_run, &j);
 }
 
@@ -273,31 +185,118 @@ void toon_conv_ref(const struct toon_conv_shape *s, const float *w, const float 
     const float *rows[64];
     TOON_ASSERT(s->rows_in <= 64);
     for (int i = 0; i < s->rows_in; i++) rows[i] = in + (size_t)i * s->w_in * s->cin;
-    run_rows(s, w, b, rows, out, TOON_KERNEL_REF);
+    run_rows(s, w, b, rows, out, ref_row);
 }
 
-void toon_conv_run(struct toon_conv *c, const float *const *rows, float *out)
+struct own_weights {
+    float *w; /* [cout][k][k][cin] */
+    float *b; /* [cout] */
+};
+
+static size_t own_plan_bytes(const struct toon_conv_shape *s)
 {
-    if (c->dnnl)
-        toon_dnnl_conv_run(c->dnnl, rows, out);
-    else if (c->wino)
-        toon_wino_run(c->wino, rows, out, c->s.rows_out);
-    else if (c->span)
-        toon_span_run(c->span, rows, out, c->s.rows_out);
-    else
-        run_rows(&c->s, c->w, c->b, rows, out, c->kind);
+    size_t ov = toon_alloc_overhead();
+    return sizeof(struct own_weights) + ov +
+           (size_t)s->cout * s->k * s->k * s->cin * sizeof(float) + ov +
+           (size_t)s->cout * sizeof(float) + ov;
 }
 
-int toon_conv_span(const struct toon_gen_conv *gc, int rows_out, enum toon_kernel kind)
+static void own_free(void *state)
 {
-    if (kind != TOON_KERNEL_DNNL_F32 && kind != TOON_KERNEL_DNNL_BF16) return 1;
-    struct toon_conv_shape s;
-    toon_conv_shape_init(&s, gc, 0, 16, rows_out);
-    return toon_dnnl_span(&s, kind == TOON_KERNEL_DNNL_BF16);
+    struct own_weights *o = state;
+    if (!o) return;
+    toon_free(o->w);
+    toon_free(o->b);
+    toon_free(o);
 }
 
-const char *toon_conv_impl(const struct toon_conv *c)
+static enum toon_status own_new(const struct toon_conv_shape *s, const struct toon_gen_conv *gc,
+                                void **state, struct toon_err *err)
 {
-    if (!c) return "";
-    return c->dnnl ? toon_dnnl_conv_impl(c->dnnl) : toon_kernel_name(c->kind);
+    size_t nw = (size_t)s->cout * s->k * s->k * s->cin;
+    struct own_weights *o = toon_calloc(1, sizeof *o);
+    if (o) {
+        o->w = toon_malloc(nw * sizeof(float));
+        o->b = toon_malloc((size_t)s->cout * sizeof(float));
+    }
+    if (!o || !o->w || !o->b) {
+        own_free(o);
+        return toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory preparing a convolution");
+    }
+    memcpy(o->w, gc->w, nw * sizeof(float));
+    memcpy(o->b, gc->b, (size_t)s->cout * sizeof(float));
+    *state = o;
+    return TOON_STATUS_OK;
 }
+
+static int ref_supports(const struct toon_gen_conv *gc, unsigned cpu)
+{
+    (void)gc, (void)cpu;
+    return 1;
+}
+
+static void ref_run(void *state, const struct toon_conv_shape *s, const float *const *rows,
+                    float *out)
+{
+    const struct own_weights *o = state;
+    run_rows(s, o->w, o->b, rows, out, ref_row);
+}
+
+/* Our direct kernels take layers with 3 outputs, cin a multiple of the vector width. */
+static int direct_avx512_supports(const struct toon_gen_conv *gc, unsigned cpu)
+{
+    return (cpu & TOON_CPU_AVX512) && gc->cout == 3 && gc->cin % 16 == 0;
+}
+
+static int direct_avx2_supports(const struct toon_gen_conv *gc, unsigned cpu)
+{
+    return (cpu & TOON_CPU_AVX2) && gc->cout == 3 && gc->cin % 8 == 0;
+}
+
+static void direct_avx512_run(void *state, const struct toon_conv_shape *s,
+                              const float *const *rows, float *out)
+{
+    const struct own_weights *o = state;
+    run_rows(s, o->w, o->b, rows, out, toon_conv_direct_f32__avx512);
+}
+
+static void direct_avx2_run(void *state, const struct toon_conv_shape *s, const float *const *rows,
+                            float *out)
+{
+    const struct own_weights *o = state;
+    run_rows(s, o->w, o->b, rows, out, toon_conv_direct_f32__avx2);
+}
+
+const struct toon_conv_kernel toon_conv_kernel_ref = {TOON_KERNEL_REF,
+                                                      "ref-c",
+                                                      TOON_KERNEL_CLASS_REF,
+                                                      0,
+                                                      ref_supports,
+                                                      own_plan_bytes,
+                                                      own_new,
+                                                      ref_run,
+                                                      own_free,
+                                                      NULL,
+                                                      NULL};
+const struct toon_conv_kernel toon_conv_kernel_direct_f32__avx512 = {TOON_KERNEL_DIRECT_AVX512,
+                                                                     "direct-f32-avx512",
+                                                                     TOON_KERNEL_CLASS_NARROW,
+                                                                     0,
+                                                                     direct_avx512_supports,
+                                                                     own_plan_bytes,
+                                                                     own_new,
+                                                                     direct_avx512_run,
+                                                                     own_free,
+                                                                     NULL,
+                                                                     NULL};
+const struct toon_conv_kernel toon_conv_kernel_direct_f32__avx2 = {TOON_KERNEL_DIRECT_AVX2,
+                                                                   "direct-f32-avx2",
+                                                                   TOON_KERNEL_CLASS_NARROW,
+                                                                   0,
+                                                                   direct_avx2_supports,
+                                                                   own_plan_bytes,
+                                                                   own_new,
+                                                                   direct_avx2_run,
+                                                                   own_free,
+                                                                   NULL,
+                                                                   NULL};

@@ -28,6 +28,7 @@
 #include "formats/genweights.h"
 #include "toonify/status.h"
 
+/* Every kernel's id: its row in the registry (conv_registry.c). */
 enum toon_kernel {
     TOON_KERNEL_REF,           /* portable C */
     TOON_KERNEL_DNNL_F32,      /* oneDNN, fp32 */
@@ -39,6 +40,7 @@ enum toon_kernel {
     TOON_KERNEL_WINO_BF16, /* the same with bf16 products (AVX512-BF16): the fast path */
     TOON_KERNEL_SPAN_BF16, /* ours: direct, bf16 products (AVX512-BF16), other wide layers of
                             * the fast path (conv_span.c) */
+    TOON_KERNEL_COUNT
 };
 const char *toon_kernel_name(enum toon_kernel k);
 
@@ -50,6 +52,59 @@ struct toon_conv_shape {
 };
 void toon_conv_shape_init(struct toon_conv_shape *s, const struct toon_gen_conv *gc, int lrelu,
                           int w_in, int rows_out);
+
+/*
+ * The kernel registry.  Each kernel family describes each of its variants with one descriptor,
+ * defined in the family's own file; conv_registry.c lists them in priority order, and a layer
+ * takes the first one that the filter allows and that fits its shape on this CPU.  A new kernel
+ * (or another device) is then one descriptor, its files and a row in that table.
+ */
+enum toon_kernel_class {
+    TOON_KERNEL_CLASS_REF = 1u << 0,    /* the portable reference */
+    TOON_KERNEL_CLASS_NARROW = 1u << 1, /* ours, where libraries idle most lanes (3 outputs) */
+    TOON_KERNEL_CLASS_WIDE = 1u << 2,   /* ours, where oneDNN would also serve */
+    TOON_KERNEL_CLASS_ONEDNN = 1u << 3, /* oneDNN's; it also allocates outside our allocator */
+};
+
+struct toon_conv_kernel {
+    enum toon_kernel id;
+    const char *name; /* as `toonify info` prints it */
+    unsigned kclass;  /* one enum toon_kernel_class */
+    int bf16;         /* bf16 products: taken only by layers on the fast path */
+    /* Whether it runs with these CPU features and fits the layer. */
+    int (*supports)(const struct toon_gen_conv *gc, unsigned cpu);
+    /* Heap bytes new() allocates for this shape, through the counting allocator. */
+    size_t (*plan_bytes)(const struct toon_conv_shape *s);
+    enum toon_status (*new)(const struct toon_conv_shape *s, const struct toon_gen_conv *gc,
+                            void **state, struct toon_err *err);
+    void (*run)(void *state, const struct toon_conv_shape *s, const float *const *rows, float *out);
+    void (*free)(void *state);
+    /* Optional.  Input rows read as one evenly spaced block (NULL: 1, any rows). */
+    int (*span)(const struct toon_conv_shape *s);
+    /* Optional.  The implementation actually running (NULL: the name). */
+    const char *(*impl)(const void *state);
+};
+
+extern const struct toon_conv_kernel toon_conv_kernel_ref, toon_conv_kernel_direct_f32__avx512,
+    toon_conv_kernel_direct_f32__avx2, toon_conv_kernel_wino_f32__avx512,
+    toon_conv_kernel_wino_f32__avx2, toon_conv_kernel_wino_bf16__avx512bf16,
+    toon_conv_kernel_span_bf16__avx512bf16, toon_conv_kernel_dnnl_f32, toon_conv_kernel_dnnl_bf16;
+
+/* What may be chosen: CPU features (after the TOONIFY_ISA cap) and kernel classes. */
+struct toon_kernel_filter {
+    unsigned cpu;
+    unsigned classes;
+};
+/* The filter for given features and a TOONIFY_KERNEL value: "ref" allows the reference only,
+ * "onednn" oneDNN instead of our wide kernels (comparisons); NULL or "" allows all. */
+struct toon_kernel_filter toon_kernel_filter_make(unsigned cpu, const char *kernel);
+/* The process's filter: toon_cpu_features() and $TOONIFY_KERNEL, read once. */
+const struct toon_kernel_filter *toon_kernel_filter_env(void);
+const struct toon_conv_kernel *toon_conv_kernel_get(enum toon_kernel id);
+/* The first kernel in priority order that the filter allows and that fits the layer; bf16
+ * kernels only when `fast`. */
+enum toon_kernel toon_conv_choose_with(const struct toon_gen_conv *gc, int fast,
+                                       const struct toon_kernel_filter *f);
 
 struct toon_conv;
 enum toon_status toon_conv_new(const struct toon_gen_conv *gc, int lrelu, int w_in, int rows_out,
@@ -83,7 +138,8 @@ void toon_conv_direct_f32__avx512(const struct toon_conv_shape *s, const float *
 void toon_conv_direct_f32__avx2(const struct toon_conv_shape *s, const float *w, const float *b,
                                 const float *const *rows, float *out, int row, int x0, int x1);
 
-/* Which kernel toonify picks for a layer on this CPU (after the TOONIFY_ISA cap). */
+/* Which kernel toonify picks for a layer on this CPU: toon_conv_choose_with() with the
+ * process's filter. */
 enum toon_kernel toon_conv_choose(const struct toon_gen_conv *gc, int fast);
 
 /* Shared by our kernels (conv_wino.c, conv_span.c). */
@@ -103,17 +159,10 @@ int toon_conv_scratch_slots(void);
 void toon_conv_items(int n, void (*item)(void *ctx, int i, void *scratch), void *ctx, void *scratch,
                      size_t slot_bytes, int n_slots);
 
-/* oneDNN glue (conv_dnnl.c). */
-struct toon_dnnl_conv;
-enum toon_status toon_dnnl_conv_new(const struct toon_conv_shape *s, const float *w, const float *b,
-                                    int bf16, struct toon_dnnl_conv **out, struct toon_err *err);
-void toon_dnnl_conv_run(struct toon_dnnl_conv *d, const float *const *rows, float *out);
-/* An fp32 3x3 layer runs as one 1x3 primitive per kernel row (see conv_dnnl.c). */
-int toon_dnnl_split(const struct toon_conv_shape *s, int bf16);
-int toon_dnnl_span(const struct toon_conv_shape *s, int bf16);
-void toon_dnnl_conv_free(struct toon_dnnl_conv *d);
-size_t toon_dnnl_conv_plan_bytes(const struct toon_conv_shape *s, int bf16);
-const char *toon_dnnl_conv_impl(const struct toon_dnnl_conv *d);
-int toon_dnnl_available(int bf16);
+/* oneDNN glue (conv_dnnl.c; the kernels are its two descriptors). */
+int toon_dnnl_available(int bf16); /* with toon_cpu_features() */
+/* Bytes oneDNN allocates itself, outside the counting allocator, for a generator of width w
+ * whose layers include oneDNN's fp32 and/or bf16 kernels. */
+size_t toon_dnnl_native_bytes(int w, int any_f32, int any_bf16);
 
 #endif

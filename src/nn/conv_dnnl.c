@@ -37,6 +37,8 @@ struct toon_dnnl_conv {
     char impl[64]; /* oneDNN's implementation name, e.g. "brgconv:avx512_core" */
 };
 
+static void toon_dnnl_conv_free(struct toon_dnnl_conv *c);
+
 static dnnl_engine_t g_engine;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
@@ -57,21 +59,26 @@ static void engine_init(void)
     if (dnnl_engine_create(&g_engine, dnnl_cpu, 0) != dnnl_success) g_engine = NULL;
 }
 
-int toon_dnnl_available(int bf16)
+static int available(int bf16, unsigned cpu)
 {
     pthread_once(&g_once, engine_init);
     if (!g_engine) return 0;
-    return bf16 ? (toon_cpu_features() & TOON_CPU_AVX512_BF16) != 0 : 1;
+    return bf16 ? (cpu & TOON_CPU_AVX512_BF16) != 0 : 1;
 }
 
-int toon_dnnl_split(const struct toon_conv_shape *s, int bf16)
+int toon_dnnl_available(int bf16)
+{
+    return available(bf16, toon_cpu_features());
+}
+
+static int toon_dnnl_split(const struct toon_conv_shape *s, int bf16)
 {
     /* bf16: oneDNN offers only its brgemm kernels, whose own allocations per primitive would
      * outweigh the two ring rows a split saves. */
     return s->k == 3 && !bf16;
 }
 
-int toon_dnnl_span(const struct toon_conv_shape *s, int bf16)
+static int toon_dnnl_span(const struct toon_conv_shape *s, int bf16)
 {
     return toon_dnnl_split(s, bf16) ? (s->rows_out - 1) * s->stride + 1 : s->rows_in;
 }
@@ -164,7 +171,7 @@ static dnnl_status_t make_pd(struct descs *d, int sum, int lrelu, dnnl_primitive
     return st;
 }
 
-size_t toon_dnnl_conv_plan_bytes(const struct toon_conv_shape *s, int bf16)
+static size_t toon_dnnl_conv_plan_bytes(const struct toon_conv_shape *s, int bf16)
 {
     size_t ov = toon_alloc_overhead();
     size_t n = sizeof(struct toon_dnnl_conv) + ov;
@@ -279,8 +286,9 @@ fail:
     return ret;
 }
 
-enum toon_status toon_dnnl_conv_new(const struct toon_conv_shape *s, const float *w, const float *b,
-                                    int bf16, struct toon_dnnl_conv **out, struct toon_err *err)
+static enum toon_status toon_dnnl_conv_new(const struct toon_conv_shape *s, const float *w,
+                                           const float *b, int bf16, struct toon_dnnl_conv **out,
+                                           struct toon_err *err)
 {
     if (!toon_dnnl_available(bf16))
         return toon_err_set(err, TOON_STATUS_UNSUPPORTED, "oneDNN %s is not available here",
@@ -311,7 +319,7 @@ fail:
 #undef DNNL_TRY
 #undef ALLOC_TRY
 
-void toon_dnnl_conv_run(struct toon_dnnl_conv *c, const float *const *rows, float *out)
+static void toon_dnnl_conv_run(struct toon_dnnl_conv *c, const float *const *rows, float *out)
 {
     /* Execution of a created primitive on valid buffers cannot fail short of a bug. */
     dnnl_memory_set_data_handle(c->dst, out);
@@ -334,12 +342,12 @@ void toon_dnnl_conv_run(struct toon_dnnl_conv *c, const float *const *rows, floa
     dnnl_stream_wait(c->stream);
 }
 
-const char *toon_dnnl_conv_impl(const struct toon_dnnl_conv *d)
+static const char *toon_dnnl_conv_impl(const struct toon_dnnl_conv *d)
 {
     return d ? d->impl : "";
 }
 
-void toon_dnnl_conv_free(struct toon_dnnl_conv *c)
+static void toon_dnnl_conv_free(struct toon_dnnl_conv *c)
 {
     if (!c) return;
     for (int p = 0; p < MAX_PARTS; p++) {
@@ -357,3 +365,98 @@ void toon_dnnl_conv_free(struct toon_dnnl_conv *c)
     toon_free(c->bias_buf);
     toon_free(c);
 }
+
+size_t toon_dnnl_native_bytes(int w, int any_f32, int any_bf16)
+{
+    /* The bounds of what was measured (resident memory minus the counted heap); see
+     * toon_genx_plan_native_bytes in generator.h for the figures. */
+    size_t wp = (size_t)((w + 3) / 4 * 4);
+    if (any_bf16) return ((size_t)4 << 20) + wp * 6 * 1024;
+    if (any_f32) return ((size_t)9 << 19) + wp * 512;
+    return 0;
+}
+
+/* The registry's view (conv.h): fp32 and bf16 as two descriptors over the same glue. */
+
+static int supports_f32(const struct toon_gen_conv *gc, unsigned cpu)
+{
+    (void)gc;
+    return available(0, cpu);
+}
+
+static int supports_bf16(const struct toon_gen_conv *gc, unsigned cpu)
+{
+    (void)gc;
+    return available(1, cpu);
+}
+
+static size_t plan_f32(const struct toon_conv_shape *s)
+{
+    return toon_dnnl_conv_plan_bytes(s, 0);
+}
+
+static size_t plan_bf16(const struct toon_conv_shape *s)
+{
+    return toon_dnnl_conv_plan_bytes(s, 1);
+}
+
+static enum toon_status new_f32(const struct toon_conv_shape *s, const struct toon_gen_conv *gc,
+                                void **state, struct toon_err *err)
+{
+    return toon_dnnl_conv_new(s, gc->w, gc->b, 0, (struct toon_dnnl_conv **)state, err);
+}
+
+static enum toon_status new_bf16(const struct toon_conv_shape *s, const struct toon_gen_conv *gc,
+                                 void **state, struct toon_err *err)
+{
+    return toon_dnnl_conv_new(s, gc->w, gc->b, 1, (struct toon_dnnl_conv **)state, err);
+}
+
+static void run(void *state, const struct toon_conv_shape *s, const float *const *rows, float *out)
+{
+    (void)s;
+    toon_dnnl_conv_run(state, rows, out);
+}
+
+static void free_state(void *state)
+{
+    toon_dnnl_conv_free(state);
+}
+
+static int span_f32(const struct toon_conv_shape *s)
+{
+    return toon_dnnl_span(s, 0);
+}
+
+static int span_bf16(const struct toon_conv_shape *s)
+{
+    return toon_dnnl_span(s, 1);
+}
+
+static const char *impl(const void *state)
+{
+    return toon_dnnl_conv_impl(state);
+}
+
+const struct toon_conv_kernel toon_conv_kernel_dnnl_f32 = {TOON_KERNEL_DNNL_F32,
+                                                           "onednn-f32",
+                                                           TOON_KERNEL_CLASS_ONEDNN,
+                                                           0,
+                                                           supports_f32,
+                                                           plan_f32,
+                                                           new_f32,
+                                                           run,
+                                                           free_state,
+                                                           span_f32,
+                                                           impl};
+const struct toon_conv_kernel toon_conv_kernel_dnnl_bf16 = {TOON_KERNEL_DNNL_BF16,
+                                                            "onednn-bf16",
+                                                            TOON_KERNEL_CLASS_ONEDNN,
+                                                            1,
+                                                            supports_bf16,
+                                                            plan_bf16,
+                                                            new_bf16,
+                                                            run,
+                                                            free_state,
+                                                            span_bf16,
+                                                            impl};

@@ -32,12 +32,13 @@
 
 enum { NR = 32, PX_PER_ITEM = 96 };
 
-int toon_span_supports(const struct toon_gen_conv *gc)
+static int span_supports(const struct toon_gen_conv *gc, unsigned cpu)
 {
-    return (toon_cpu_features() & TOON_CPU_AVX512_BF16) && gc->cout % NR == 0;
+    return (cpu & TOON_CPU_AVX512_BF16) && gc->cout % NR == 0;
 }
 
-float toon_span_in_scale(const struct toon_gen_conv *gc)
+/* The input scale of a layer (see above). */
+static float in_scale_of(const struct toon_gen_conv *gc)
 {
     return gc->cin == 3 ? 127.5f : 1.0f; /* the network's input layer (see above) */
 }
@@ -60,15 +61,16 @@ static size_t wt_bytes(const struct toon_conv_shape *s)
     return (size_t)s->cout * s->k * pairs(s) * 2 * sizeof(uint16_t);
 }
 
-size_t toon_span_plan_bytes(const struct toon_conv_shape *s)
+static size_t span_plan_bytes(const struct toon_conv_shape *s)
 {
     size_t ov = toon_alloc_overhead();
     return sizeof(struct toon_span) + ov + wt_bytes(s) + ov + (size_t)s->cout * sizeof(float) + ov +
            (size_t)toon_conv_scratch_slots() * s->k * buf_elems(s) * sizeof(uint16_t) + ov;
 }
 
-void toon_span_free(struct toon_span *sp)
+static void span_free(void *state)
 {
+    struct toon_span *sp = state;
     if (!sp) return;
     toon_free(sp->wt);
     toon_free(sp->bias);
@@ -76,11 +78,12 @@ void toon_span_free(struct toon_span *sp)
     toon_free(sp);
 }
 
-enum toon_status toon_span_new(const struct toon_conv_shape *s, const float *w, const float *b,
-                               float in_scale, struct toon_span **out, struct toon_err *err)
+static enum toon_status span_new(const struct toon_conv_shape *s, const struct toon_gen_conv *gc,
+                                 void **out, struct toon_err *err)
 {
-    struct toon_gen_conv gc = {s->k, s->stride, s->cin, s->cout, NULL, NULL};
-    if (!toon_span_supports(&gc))
+    const float *w = gc->w, *b = gc->b;
+    const float in_scale = in_scale_of(gc);
+    if (!span_supports(gc, toon_cpu_features()))
         return toon_err_set(err, TOON_STATUS_UNSUPPORTED,
                             "no bf16 direct kernel for this layer on this CPU");
     struct toon_span *sp = toon_calloc(1, sizeof *sp);
@@ -112,7 +115,7 @@ enum toon_status toon_span_new(const struct toon_conv_shape *s, const float *w, 
     *out = sp;
     return TOON_STATUS_OK;
 oom:
-    toon_span_free(sp);
+    span_free(sp);
     return toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory preparing a convolution");
 }
 
@@ -131,9 +134,23 @@ static void run_item(void *ctx, int i, void *scratch)
     if (x1 > x0) toon_span_item__avx512bf16(a->sp, a->rows, a->out, i / per, x0, x1, scratch);
 }
 
-void toon_span_run(struct toon_span *sp, const float *const *rows, float *out, int rows_out)
+static void span_run(void *state, const struct toon_conv_shape *s, const float *const *rows,
+                     float *out)
 {
+    struct toon_span *sp = state;
     struct span_call a = {sp, rows, out};
-    toon_conv_items(rows_out * sp->n_items, run_item, &a, sp->scratch,
+    toon_conv_items(s->rows_out * sp->n_items, run_item, &a, sp->scratch,
                     (size_t)sp->k * sp->buf_elems * sizeof(uint16_t), sp->n_scratch);
 }
+
+const struct toon_conv_kernel toon_conv_kernel_span_bf16__avx512bf16 = {TOON_KERNEL_SPAN_BF16,
+                                                                        "direct-bf16-avx512",
+                                                                        TOON_KERNEL_CLASS_WIDE,
+                                                                        1,
+                                                                        span_supports,
+                                                                        span_plan_bytes,
+                                                                        span_new,
+                                                                        span_run,
+                                                                        span_free,
+                                                                        NULL,
+                                                                        NULL};

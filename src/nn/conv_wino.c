@@ -51,11 +51,11 @@ static int isa_vl(enum toon_wino_isa isa)
     return isa == TOON_WINO_AVX2 ? 8 : 16;
 }
 
-int toon_wino_supports(const struct toon_gen_conv *gc, enum toon_wino_isa isa)
+static int wino_supports(const struct toon_gen_conv *gc, enum toon_wino_isa isa, unsigned f)
 {
-    unsigned f = toon_cpu_features(), need = isa == TOON_WINO_AVX2     ? TOON_CPU_AVX2
-                                             : isa == TOON_WINO_AVX512 ? TOON_CPU_AVX512
-                                                                       : TOON_CPU_AVX512_BF16;
+    unsigned need = isa == TOON_WINO_AVX2     ? TOON_CPU_AVX2
+                    : isa == TOON_WINO_AVX512 ? TOON_CPU_AVX512
+                                              : TOON_CPU_AVX512_BF16;
     int vl = isa_vl(isa);
     return (f & need) && gc->k == 3 && gc->stride == 1 && gc->cin % vl == 0 &&
            gc->cout % (2 * vl) == 0;
@@ -71,7 +71,7 @@ static size_t u_bytes(int cin, int cout, enum toon_wino_isa isa)
     return (size_t)18 * cin * cout * (isa == TOON_WINO_AVX512_BF16 ? 2 : sizeof(float));
 }
 
-size_t toon_wino_plan_bytes(const struct toon_conv_shape *s, enum toon_wino_isa isa)
+static size_t wino_plan_bytes(const struct toon_conv_shape *s, enum toon_wino_isa isa)
 {
     size_t ov = toon_alloc_overhead();
     int vl = isa_vl(isa);
@@ -81,8 +81,9 @@ size_t toon_wino_plan_bytes(const struct toon_conv_shape *s, enum toon_wino_isa 
            ov;
 }
 
-void toon_wino_free(struct toon_wino *w)
+static void wino_free(void *state)
 {
+    struct toon_wino *w = state;
     if (!w) return;
     toon_free(w->u);
     toon_free(w->bias);
@@ -90,12 +91,12 @@ void toon_wino_free(struct toon_wino *w)
     toon_free(w);
 }
 
-enum toon_status toon_wino_new(const struct toon_conv_shape *s, const float *wt, const float *b,
-                               enum toon_wino_isa isa, struct toon_wino **out, struct toon_err *err)
+static enum toon_status wino_new(const struct toon_conv_shape *s, const float *wt, const float *b,
+                                 enum toon_wino_isa isa, void **out, struct toon_err *err)
 {
     struct toon_gen_conv gc = {s->k, s->stride, s->cin, s->cout, NULL, NULL};
     int vl = isa_vl(isa);
-    if (!toon_wino_supports(&gc, isa))
+    if (!wino_supports(&gc, isa, toon_cpu_features()))
         return toon_err_set(err, TOON_STATUS_UNSUPPORTED,
                             "no Winograd kernel for this layer on this CPU");
     struct toon_wino *w = toon_calloc(1, sizeof *w);
@@ -134,7 +135,7 @@ enum toon_status toon_wino_new(const struct toon_conv_shape *s, const float *wt,
     *out = w;
     return TOON_STATUS_OK;
 oom:
-    toon_wino_free(w);
+    wino_free(w);
     return toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory preparing a convolution");
 }
 
@@ -145,9 +146,44 @@ static void run_item(void *ctx, int i, void *scratch)
     a->w->item(a, i / per, i % per * a->w->tiles_per_item, scratch);
 }
 
-void toon_wino_run(struct toon_wino *w, const float *const *rows, float *out, int rows_out)
+static void wino_run(void *state, const struct toon_conv_shape *s, const float *const *rows,
+                     float *out)
 {
+    struct toon_wino *w = state;
     struct toon_wino_call a = {w, rows, out};
-    toon_conv_items(rows_out * w->n_items, run_item, &a, w->scratch,
+    toon_conv_items(s->rows_out * w->n_items, run_item, &a, w->scratch,
                     w->scratch_floats * sizeof(float), w->n_scratch);
 }
+
+/* The registry's descriptors (conv.h), one per instruction set. */
+#define WINO_KERNEL(ID, NAME, ISA, BF16, SUFFIX)                                                   \
+    static int supports_##SUFFIX(const struct toon_gen_conv *gc, unsigned cpu)                     \
+    {                                                                                              \
+        return wino_supports(gc, ISA, cpu);                                                        \
+    }                                                                                              \
+    static size_t plan_##SUFFIX(const struct toon_conv_shape *s)                                   \
+    {                                                                                              \
+        return wino_plan_bytes(s, ISA);                                                            \
+    }                                                                                              \
+    static enum toon_status new_##SUFFIX(const struct toon_conv_shape *s,                          \
+                                         const struct toon_gen_conv *gc, void **state,             \
+                                         struct toon_err *err)                                     \
+    {                                                                                              \
+        return wino_new(s, gc->w, gc->b, ISA, state, err);                                         \
+    }                                                                                              \
+    const struct toon_conv_kernel toon_conv_kernel_wino_##SUFFIX = {ID,                            \
+                                                                    NAME,                          \
+                                                                    TOON_KERNEL_CLASS_WIDE,        \
+                                                                    BF16,                          \
+                                                                    supports_##SUFFIX,             \
+                                                                    plan_##SUFFIX,                 \
+                                                                    new_##SUFFIX,                  \
+                                                                    wino_run,                      \
+                                                                    wino_free,                     \
+                                                                    NULL,                          \
+                                                                    NULL};
+
+WINO_KERNEL(TOON_KERNEL_WINO_AVX512, "winograd-f32-avx512", TOON_WINO_AVX512, 0, f32__avx512)
+WINO_KERNEL(TOON_KERNEL_WINO_AVX2, "winograd-f32-avx2", TOON_WINO_AVX2, 0, f32__avx2)
+WINO_KERNEL(TOON_KERNEL_WINO_BF16, "winograd-bf16-avx512", TOON_WINO_AVX512_BF16, 1,
+            bf16__avx512bf16)

@@ -36,18 +36,8 @@ struct toon_wino_call {
 
 /* The three kernels: vl floats per vector (16: AVX-512, 8: AVX2), and bf16 (AVX-512 only). */
 enum toon_wino_isa { TOON_WINO_AVX512, TOON_WINO_AVX2, TOON_WINO_AVX512_BF16 };
-/* Whether the kernel runs on this CPU (after the TOONIFY_ISA cap) and fits the layer: 3x3,
- * stride 1, cin a multiple of the vector width, cout of twice that. */
-int toon_wino_supports(const struct toon_gen_conv *gc, enum toon_wino_isa isa);
-enum toon_status toon_wino_new(const struct toon_conv_shape *s, const float *w, const float *b,
-                               enum toon_wino_isa isa, struct toon_wino **out,
-                               struct toon_err *err);
-void toon_wino_free(struct toon_wino *w);
-/* Heap bytes toon_wino_new allocates (transformed weights, bias, one scratch per thread). */
-size_t toon_wino_plan_bytes(const struct toon_conv_shape *s, enum toon_wino_isa isa);
-/* rows: rows_out + 2 input rows; out: [rows_out][w_out][cout].  Uses the current thread
- * count, or just this thread inside a parallel region. */
-void toon_wino_run(struct toon_wino *w, const float *const *rows, float *out, int rows_out);
+/* The kernels are the registry's descriptors toon_conv_kernel_wino_* (conv.h).  They fit a
+ * layer with a 3x3 kernel, stride 1, cin a multiple of the vector width and cout of twice it. */
 
 /* Computes tiles [t0, t0 + tiles_per_item) of output row `row`, or up to the row's end.
  * scratch: scratch_floats floats. */

@@ -502,14 +502,13 @@ size_t toon_genx_plan_native_bytes(int h, int w, const struct toon_genx_params *
     for (int l = 0; l < TOON_GEN_N_CONV; l++) {
         const struct toon_gen_layer_desc *d = &toon_gen_layout[l];
         struct toon_gen_conv gc = {d->k, d->stride, d->cin, d->cout, NULL, NULL};
-        enum toon_kernel k = toon_conv_choose(&gc, fast_layer(p, l));
-        f32 |= k == TOON_KERNEL_DNNL_F32;
-        bf16 |= k == TOON_KERNEL_DNNL_BF16;
+        const struct toon_conv_kernel *k =
+            toon_conv_kernel_get(toon_conv_choose(&gc, fast_layer(p, l)));
+        if (k->kclass != TOON_KERNEL_CLASS_ONEDNN) continue;
+        f32 |= !k->bf16;
+        bf16 |= k->bf16;
     }
-    size_t wp = (size_t)((w + 3) / 4 * 4);
-    if (bf16) return ((size_t)4 << 20) + wp * 6 * 1024;
-    if (f32) return ((size_t)9 << 19) + wp * 512;
-    return 0;
+    return toon_dnnl_native_bytes(w, f32, bf16);
 }
 
 enum toon_status toon_genx_new(const struct toon_gen_weights *gw, int h, int w,

@@ -257,41 +257,54 @@ static void test_choice_follows_isa_cap(void)
 {
     struct toon_gen_conv last = {7, 1, 32, 3, NULL, NULL}, mid = {3, 1, 128, 128, NULL, NULL};
     unsigned det = toon_cpu_features_detected();
-    setenv("TOONIFY_ISA", "avx2", 1);
+    struct toon_kernel_filter avx2 = toon_kernel_filter_make(toon_cpu_cap(det, "avx2"), NULL);
     if (det & TOON_CPU_AVX2) {
-        CHECK_EQ(toon_conv_choose(&last, 0), TOON_KERNEL_DIRECT_AVX2);
-        CHECK_EQ(toon_conv_choose(&mid, 0), TOON_KERNEL_WINO_AVX2);
+        CHECK_EQ(toon_conv_choose_with(&last, 0, &avx2), TOON_KERNEL_DIRECT_AVX2);
+        CHECK_EQ(toon_conv_choose_with(&mid, 0, &avx2), TOON_KERNEL_WINO_AVX2);
     }
-    CHECK(toon_conv_choose(&mid, 1) != TOON_KERNEL_DNNL_BF16);
-    CHECK(toon_conv_choose(&mid, 1) != TOON_KERNEL_WINO_BF16);
-    setenv("TOONIFY_KERNEL", "ref", 1);
-    CHECK_EQ(toon_conv_choose(&mid, 0), TOON_KERNEL_REF);
-    unsetenv("TOONIFY_KERNEL");
-    unsetenv("TOONIFY_ISA");
+    CHECK(toon_conv_choose_with(&mid, 1, &avx2) != TOON_KERNEL_DNNL_BF16);
+    CHECK(toon_conv_choose_with(&mid, 1, &avx2) != TOON_KERNEL_WINO_BF16);
+    struct toon_kernel_filter avx2_ref = toon_kernel_filter_make(toon_cpu_cap(det, "avx2"), "ref");
+    CHECK_EQ(toon_conv_choose_with(&mid, 0, &avx2_ref), TOON_KERNEL_REF);
+    struct toon_kernel_filter all = toon_kernel_filter_make(det, NULL);
     if (det & TOON_CPU_AVX512) {
-        CHECK_EQ(toon_conv_choose(&last, 0), TOON_KERNEL_DIRECT_AVX512);
-        CHECK_EQ(toon_conv_choose(&mid, 0), TOON_KERNEL_WINO_AVX512);
+        CHECK_EQ(toon_conv_choose_with(&last, 0, &all), TOON_KERNEL_DIRECT_AVX512);
+        CHECK_EQ(toon_conv_choose_with(&mid, 0, &all), TOON_KERNEL_WINO_AVX512);
     }
-    if (det & TOON_CPU_AVX512_BF16) CHECK_EQ(toon_conv_choose(&mid, 1), TOON_KERNEL_WINO_BF16);
-    setenv("TOONIFY_KERNEL", "onednn", 1);
-    CHECK_EQ(toon_conv_choose(&mid, 0), TOON_KERNEL_DNNL_F32);
-    unsetenv("TOONIFY_KERNEL");
+    if (det & TOON_CPU_AVX512_BF16)
+        CHECK_EQ(toon_conv_choose_with(&mid, 1, &all), TOON_KERNEL_WINO_BF16);
+    struct toon_kernel_filter onednn = toon_kernel_filter_make(det, "onednn");
+    CHECK_EQ(toon_conv_choose_with(&mid, 0, &onednn), TOON_KERNEL_DNNL_F32);
     /* Stride 2 has no Winograd kernel: oneDNN in fp32, our direct kernel in bf16. */
     struct toon_gen_conv s2 = {3, 2, 64, 64, NULL, NULL};
-    CHECK_EQ(toon_conv_choose(&s2, 0), TOON_KERNEL_DNNL_F32);
+    CHECK_EQ(toon_conv_choose_with(&s2, 0, &all), TOON_KERNEL_DNNL_F32);
     if (det & TOON_CPU_AVX512_BF16) {
-        CHECK_EQ(toon_conv_choose(&s2, 1), TOON_KERNEL_SPAN_BF16);
-        setenv("TOONIFY_KERNEL", "onednn", 1);
-        CHECK_EQ(toon_conv_choose(&s2, 1), TOON_KERNEL_DNNL_BF16);
-        unsetenv("TOONIFY_KERNEL");
+        CHECK_EQ(toon_conv_choose_with(&s2, 1, &all), TOON_KERNEL_SPAN_BF16);
+        CHECK_EQ(toon_conv_choose_with(&s2, 1, &onednn), TOON_KERNEL_DNNL_BF16);
     }
-    setenv("TOONIFY_ISA", "avx512", 1);
-    CHECK(toon_conv_choose(&s2, 1) != TOON_KERNEL_SPAN_BF16);
-    unsetenv("TOONIFY_ISA");
+    struct toon_kernel_filter avx512 = toon_kernel_filter_make(toon_cpu_cap(det, "avx512"), NULL);
+    CHECK(toon_conv_choose_with(&s2, 1, &avx512) != TOON_KERNEL_SPAN_BF16);
+}
+
+/* The registry: every kernel has one descriptor under its id, with every required entry. */
+static void test_registry_complete(void)
+{
+    for (int id = 0; id < TOON_KERNEL_COUNT; id++) {
+        const struct toon_conv_kernel *k = toon_conv_kernel_get((enum toon_kernel)id);
+        CHECK_EQ((int)k->id, id);
+        CHECK(k->name && strcmp(toon_kernel_name(k->id), k->name) == 0);
+        CHECK(k->supports && k->plan_bytes && k->new && k->run && k->free);
+        CHECK(k->kclass != 0);
+    }
+    /* The process's filter is the environment's, read once. */
+    const struct toon_kernel_filter *env = toon_kernel_filter_env();
+    CHECK_EQ(env->cpu, toon_cpu_features());
+    CHECK(env == toon_kernel_filter_env());
 }
 
 static const struct test_case tests[] = {
     {"onednn_f32_vs_ref", test_onednn_f32_vs_ref},
+    {"registry_complete", test_registry_complete},
     {"onednn_bf16_vs_ref", test_onednn_bf16_vs_ref},
     {"direct_avx512_vs_ref", test_direct_avx512_vs_ref},
     {"direct_avx2_vs_ref", test_direct_avx2_vs_ref},
