@@ -1,6 +1,9 @@
 /*
- * Counting allocator (see alloc.h).  Each block carries a 64-byte header holding its size, so
- * toon_free() knows how much to subtract and the payload stays 64-byte aligned.
+ * Counting allocator (see alloc.h).  Each block carries a 64-byte header holding its size and
+ * its accounting scope, so toon_free() knows how much to subtract from whom, and the payload
+ * stays 64-byte aligned.  Scopes are reference-counted by their blocks (and their child
+ * scopes), so a block may outlive the work that allocated it.  The scope objects themselves
+ * come from the C library, uncounted: a few dozen bytes per conversion.
  */
 #include "core/alloc.h"
 
@@ -10,16 +13,53 @@
 
 #define HEADER 64
 
+struct toon_alloc_scope {
+    atomic_size_t current, peak;
+    atomic_long refs; /* the creator's, one per live block, one per child scope */
+    struct toon_alloc_scope *parent;
+};
+
+/* What a block's header holds. */
+struct header {
+    size_t total;
+    struct toon_alloc_scope *scope;
+};
+_Static_assert(sizeof(struct header) <= HEADER, "block header");
+
 static atomic_size_t g_current;
 static atomic_size_t g_peak;
 static atomic_long g_fail_after;
+static _Thread_local struct toon_alloc_scope *tl_scope;
 
-static void account(size_t n)
+static void raise_peak(atomic_size_t *peak_p, size_t now)
 {
-    size_t now = atomic_fetch_add(&g_current, n) + n;
-    size_t peak = atomic_load(&g_peak);
-    while (now > peak && !atomic_compare_exchange_weak(&g_peak, &peak, now)) {
+    size_t peak = atomic_load(peak_p);
+    while (now > peak && !atomic_compare_exchange_weak(peak_p, &peak, now)) {
     }
+}
+
+static void scope_release(struct toon_alloc_scope *s)
+{
+    while (s && atomic_fetch_sub(&s->refs, 1) == 1) {
+        struct toon_alloc_scope *parent = s->parent;
+        free(s);
+        s = parent;
+    }
+}
+
+static void account(struct toon_alloc_scope *scope, size_t n)
+{
+    raise_peak(&g_peak, atomic_fetch_add(&g_current, n) + n);
+    if (scope) atomic_fetch_add(&scope->refs, 1);
+    for (struct toon_alloc_scope *s = scope; s; s = s->parent)
+        raise_peak(&s->peak, atomic_fetch_add(&s->current, n) + n);
+}
+
+static void discharge(struct toon_alloc_scope *scope, size_t n)
+{
+    atomic_fetch_sub(&g_current, n);
+    for (struct toon_alloc_scope *s = scope; s; s = s->parent) atomic_fetch_sub(&s->current, n);
+    scope_release(scope);
 }
 
 static int injected_failure(void)
@@ -37,8 +77,9 @@ void *toon_malloc(size_t n_bytes)
     size_t total = (n_bytes + HEADER + 63) & ~(size_t)63;
     unsigned char *p = aligned_alloc(64, total);
     if (!p) return NULL;
-    memcpy(p, &total, sizeof total);
-    account(total);
+    struct header h = {total, tl_scope};
+    memcpy(p, &h, sizeof h);
+    account(h.scope, total);
     return p + HEADER;
 }
 
@@ -55,21 +96,21 @@ void toon_free(void *p)
 {
     if (!p) return;
     unsigned char *base = (unsigned char *)p - HEADER;
-    size_t total;
-    memcpy(&total, base, sizeof total);
-    atomic_fetch_sub(&g_current, total);
+    struct header h;
+    memcpy(&h, base, sizeof h);
     free(base);
+    discharge(h.scope, h.total);
 }
 
 void *toon_realloc(void *p, size_t n_bytes)
 {
     if (!p) return toon_malloc(n_bytes);
     unsigned char *base = (unsigned char *)p - HEADER;
-    size_t total;
-    memcpy(&total, base, sizeof total);
+    struct header h;
+    memcpy(&h, base, sizeof h);
     void *q = toon_malloc(n_bytes);
     if (!q) return NULL;
-    size_t old = total - HEADER;
+    size_t old = h.total - HEADER;
     memcpy(q, p, old < n_bytes ? old : n_bytes);
     toon_free(p);
     return q;
@@ -106,4 +147,43 @@ size_t toon_alloc_overhead(void)
 void toon_alloc_fail_after(long n)
 {
     atomic_store(&g_fail_after, n);
+}
+
+struct toon_alloc_scope *toon_alloc_scope_new(void)
+{
+    struct toon_alloc_scope *s = malloc(sizeof *s);
+    if (!s) return NULL;
+    atomic_init(&s->current, 0);
+    atomic_init(&s->peak, 0);
+    atomic_init(&s->refs, 1);
+    s->parent = tl_scope;
+    if (s->parent) atomic_fetch_add(&s->parent->refs, 1);
+    return s;
+}
+
+void toon_alloc_scope_release(struct toon_alloc_scope *s)
+{
+    scope_release(s);
+}
+
+struct toon_alloc_scope *toon_alloc_scope_enter(struct toon_alloc_scope *s)
+{
+    struct toon_alloc_scope *prev = tl_scope;
+    tl_scope = s;
+    return prev;
+}
+
+struct toon_alloc_scope *toon_alloc_scope_current(void)
+{
+    return tl_scope;
+}
+
+size_t toon_alloc_scope_bytes(const struct toon_alloc_scope *s)
+{
+    return s ? atomic_load(&s->current) : 0;
+}
+
+size_t toon_alloc_scope_peak(const struct toon_alloc_scope *s)
+{
+    return s ? atomic_load(&s->peak) : 0;
 }

@@ -5,6 +5,13 @@
  * allocation fail (SQLite-style fault injection) to exercise every error path.
  *
  * All blocks are 64-byte aligned (one cache line, one AVX-512 vector).  Thread-safe.
+ *
+ * Accounting scopes give each piece of work (a conversion, a service job) its own counts when
+ * several run at once.  A thread that has entered a scope charges its allocations to it, to the
+ * scope it was created in, and so on up, as well as to the process.  Each block remembers its
+ * scope, so freeing it from any thread, at any time, discharges the right ones; a scope lives
+ * until it is released and its last block is freed.  The parallel loops (core/parallel.h) carry
+ * the caller's scope into their threads.
  */
 #ifndef TOON_CORE_ALLOC_H
 #define TOON_CORE_ALLOC_H
@@ -22,6 +29,19 @@ size_t toon_alloc_current(void);  /* bytes live now */
 size_t toon_alloc_peak(void);     /* high-water mark since start or the last reset */
 void toon_alloc_reset_peak(void); /* peak := current */
 size_t toon_alloc_overhead(void); /* per-block bookkeeping bytes, for planners */
+
+struct toon_alloc_scope;
+/* A new scope inside the calling thread's current one (NULL when out of memory: then the work
+ * runs uncounted, and the functions below take NULL as "no scope"). */
+struct toon_alloc_scope *toon_alloc_scope_new(void);
+/* Drops the creator's reference; the scope lives on while blocks charged to it do. */
+void toon_alloc_scope_release(struct toon_alloc_scope *s);
+/* Makes s the calling thread's current scope (NULL: none) and returns the previous one, which
+ * the caller restores with the same function when it leaves. */
+struct toon_alloc_scope *toon_alloc_scope_enter(struct toon_alloc_scope *s);
+struct toon_alloc_scope *toon_alloc_scope_current(void);
+size_t toon_alloc_scope_bytes(const struct toon_alloc_scope *s); /* live now */
+size_t toon_alloc_scope_peak(const struct toon_alloc_scope *s);  /* high-water mark */
 
 /* Fault injection: the n-th allocation from now (1-based) and all after it fail; 0 disables. */
 void toon_alloc_fail_after(long n);

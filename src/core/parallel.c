@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
+
 static int g_threads;
 
 int toon_threads_default(void)
@@ -38,8 +40,15 @@ void toon_parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx)
         for (int i = 0; i < n; i++) fn(ctx, i);
         return;
     }
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (int i = 0; i < n; i++) fn(ctx, i);
+    /* The caller's accounting scope goes with the work into the pool's threads. */
+    struct toon_alloc_scope *scope = toon_alloc_scope_current();
+#pragma omp parallel num_threads(nt)
+    {
+        struct toon_alloc_scope *prev = toon_alloc_scope_enter(scope);
+#pragma omp for schedule(static)
+        for (int i = 0; i < n; i++) fn(ctx, i);
+        toon_alloc_scope_enter(prev);
+    }
 }
 
 void toon_omp_tame_spinning(char **argv)

@@ -139,11 +139,14 @@ void toon_conv_items(int n, void (*item)(void *ctx, int i, void *scratch), void 
         for (int i = 0; i < n; i++) item(ctx, i, scratch);
         return;
     }
+    struct toon_alloc_scope *scope = toon_alloc_scope_current(); /* see core/parallel.c */
 #pragma omp parallel num_threads(nt)
     {
+        struct toon_alloc_scope *prev = toon_alloc_scope_enter(scope);
         void *mine = (unsigned char *)scratch + (size_t)omp_get_thread_num() * slot_bytes;
 #pragma omp for schedule(static)
         for (int i = 0; i < n; i++) item(ctx, i, mine);
+        toon_alloc_scope_enter(prev);
     }
 }
 

@@ -712,13 +712,15 @@ enum toon_status toon_compound_convert(const struct toon_model *m, const uint8_t
                                        struct toon_err *err)
 {
     double t0 = toon_convert_now_s(), t_dec = 0, t_enc = 0;
-    size_t base = toon_alloc_current(), planned = 0;
+    size_t planned = 0;
+    struct toon_convert_meter meter;
     struct job j;
     memset(&j, 0, sizeof j);
     j.p = p;
     int ow = 0, oh = 0, n_faces = 0;
     enum toon_status st = check_params(p, err);
     if (st != TOON_STATUS_OK) return st;
+    toon_convert_meter_start(&meter);
     if ((st = toon_imgreader_open(data, len, &p->limits, &j.reader, err)) != TOON_STATUS_OK)
         goto done;
     struct toon_image_info info = *toon_imgreader_info(j.reader);
@@ -755,6 +757,7 @@ done:
     toon_imgreader_free(j.reader);
     toon_image_free(&j.work);
     toon_image_free(&j.res);
+    size_t used = toon_convert_meter_stop(&meter);
     if (report) {
         memset(report, 0, sizeof *report);
         report->in_w = j.s.in_w;
@@ -762,8 +765,7 @@ done:
         report->out_w = ow;
         report->out_h = oh;
         report->planned_bytes = planned;
-        size_t peak = toon_alloc_peak();
-        report->used_bytes = peak > base ? peak - base : 0;
+        report->used_bytes = used;
         report->seconds_total = toon_convert_now_s() - t0;
         report->seconds_decode = t_dec;
         report->seconds_encode = t_enc;

@@ -46,6 +46,26 @@ double toon_convert_now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+void toon_convert_meter_start(struct toon_convert_meter *m)
+{
+    m->scope = toon_alloc_scope_new();
+    m->outer = toon_alloc_scope_enter(m->scope);
+    m->base = toon_alloc_current();
+}
+
+size_t toon_convert_meter_stop(struct toon_convert_meter *m)
+{
+    size_t peak = toon_alloc_scope_peak(m->scope);
+    if (!m->scope) { /* uncounted: the process's growth, which includes other work */
+        size_t now = toon_alloc_peak();
+        peak = now > m->base ? now - m->base : 0;
+    }
+    toon_alloc_scope_enter(m->outer);
+    toon_alloc_scope_release(m->scope);
+    m->scope = NULL;
+    return peak;
+}
+
 void toon_convert_output_size(const struct toon_image_info *info, int size, int *ow, int *oh)
 {
     int w = info->w, h = info->h;
@@ -207,7 +227,7 @@ enum toon_status toon_convert(const struct toon_model *m, const uint8_t *data, s
     if (p->mode != TOON_MODE_PLAIN)
         return toon_compound_convert(m, data, len, p, sink, sink_ctx, report, err);
     double t0 = toon_convert_now_s();
-    size_t base = toon_alloc_current();
+    struct toon_convert_meter meter;
     struct job j;
     memset(&j, 0, sizeof j);
     j.p = p;
@@ -216,6 +236,7 @@ enum toon_status toon_convert(const struct toon_model *m, const uint8_t *data, s
     size_t planned = 0;
     enum toon_status st = toon_convert_params_check(p, err);
     if (st != TOON_STATUS_OK) return st;
+    toon_convert_meter_start(&meter);
     st = toon_imgreader_open(data, len, &p->limits, &j.reader, err);
     if (st != TOON_STATUS_OK) goto done;
     info = *toon_imgreader_info(j.reader);
@@ -254,6 +275,7 @@ done:
     toon_imgreader_free(j.reader);
     toon_free(j.ring);
     toon_free(j.row);
+    size_t used = toon_convert_meter_stop(&meter);
     if (report) {
         memset(report, 0, sizeof *report);
         report->in_w = j.in_w;
@@ -261,8 +283,7 @@ done:
         report->out_w = j.out_w;
         report->out_h = j.out_h;
         report->planned_bytes = planned;
-        size_t peak = toon_alloc_peak();
-        report->used_bytes = peak > base ? peak - base : 0;
+        report->used_bytes = used;
         report->seconds_total = toon_convert_now_s() - t0;
         report->seconds_decode = j.t_src;
         report->seconds_encode = j.t_sink;

@@ -18,4 +18,14 @@ struct toon_genx_params toon_convert_genx_params(const struct toon_generator_par
 /* Monotonic seconds, for the reports' timings. */
 double toon_convert_now_s(void);
 
+/* The heap a conversion uses, counted on its own even while others run: an accounting scope
+ * (core/alloc.h) entered for the conversion's duration. */
+struct toon_convert_meter {
+    struct toon_alloc_scope *scope, *outer;
+    size_t base; /* the process's live bytes at the start, when no scope could be made */
+};
+void toon_convert_meter_start(struct toon_convert_meter *m);
+/* Leaves the scope and returns the conversion's high-water mark. */
+size_t toon_convert_meter_stop(struct toon_convert_meter *m);
+
 #endif

@@ -5,6 +5,7 @@
  * sizes and the no-face quirk.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,6 +195,52 @@ static void test_hd_astronaut_plan(void)
     toon_image_free(&out);
 }
 
+struct concurrent_run {
+    const unsigned char *data;
+    size_t len;
+    struct toon_convert_params p;
+    struct toon_convert_report rep;
+    enum toon_status st;
+};
+
+static void *concurrent_main(void *arg)
+{
+    struct concurrent_run *r = arg;
+    struct toon_membuf mb = {0};
+    struct toon_err err;
+    r->st = toon_compound_convert(g_model, r->data, r->len, &r->p, toon_write_membuf, &mb, &r->rep,
+                                  &err);
+    toon_free(mb.data);
+    return NULL;
+}
+
+/* Each conversion's measured peak is its own: two at once each report what one alone does
+ * (the process's peak counter would give each the sum). */
+static void test_concurrent_reports_own_peak(void)
+{
+    setup();
+    size_t len;
+    unsigned char *data = astronaut(&len);
+    struct concurrent_run solo = {data, len, toon_convert_default_params(), {0}, 0};
+    solo.p.mode = TOON_MODE_HD;
+    solo.p.size = 320;
+    solo.p.face_models = g_fm;
+    concurrent_main(&solo);
+    CHECK_EQ(solo.st, TOON_STATUS_OK);
+    struct concurrent_run runs[2] = {solo, solo};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        CHECK_EQ(pthread_create(&th[i], NULL, concurrent_main, &runs[i]), 0);
+    for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        CHECK_EQ(runs[i].st, TOON_STATUS_OK);
+        fprintf(stderr, "  alone %zu, at once %zu\n", solo.rep.used_bytes, runs[i].rep.used_bytes);
+        CHECK_INT(runs[i].rep.used_bytes, <=, solo.rep.used_bytes + solo.rep.used_bytes / 8);
+        CHECK_INT(runs[i].rep.used_bytes + solo.rep.used_bytes / 8, >=, solo.rep.used_bytes);
+    }
+    free(data);
+}
+
 static void test_bad_params(void)
 {
     setup();
@@ -220,5 +267,6 @@ static const struct test_case tests[] = {
     {"no_face_quirk_and_sizes", test_no_face_quirk_and_sizes},
     {"hd_astronaut_plan", test_hd_astronaut_plan},
     {"bad_params", test_bad_params},
+    {"concurrent_reports_own_peak", test_concurrent_reports_own_peak},
 };
 TEST_MAIN(tests)
