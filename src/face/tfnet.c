@@ -143,6 +143,208 @@ static enum toon_status check_out(struct toon_tfnet *net, int k, const int *dims
     return TOON_STATUS_OK;
 }
 
+/* What each op's reader gets: the model, the net, the op's index, its operands as the file
+ * gives them, and the op being filled in with its input x and its output o. */
+struct op_ctx {
+    const struct toon_tflite *m;
+    struct toon_tfnet *net;
+    int k;
+    const struct toon_tflite_op *top;
+    struct op *op;
+    struct tensor *x, *o;
+};
+
+static int option(const struct op_ctx *c, int field, int dflt)
+{
+    return toon_tflite_op_option_int(c->m, c->k, field, dflt);
+}
+
+static enum toon_status read_dequantize(struct op_ctx *c, struct toon_err *err)
+{
+    /* Constants behind DEQUANTIZE are resolved at load; the op itself is a no-op then. */
+    if (toon_tflite_const_source(c->m, c->op->out) < 0)
+        return bad(err, c->k, "run-time DEQUANTIZE");
+    return load_const(c->m, c->op->out, c->o, err);
+}
+
+/* Stride, padding, activation, depth multiplier and dilation of a (depthwise) convolution. */
+static enum toon_status read_conv_options(struct op_ctx *c, int dw, struct toon_err *err)
+{
+    struct op *op = c->op;
+    int fpad = dw ? TOON_TFLITE_DW_PADDING : TOON_TFLITE_CONV_PADDING;
+    int fsw = dw ? TOON_TFLITE_DW_STRIDE_W : TOON_TFLITE_CONV_STRIDE_W;
+    int fsh = dw ? TOON_TFLITE_DW_STRIDE_H : TOON_TFLITE_CONV_STRIDE_H;
+    int fact = dw ? TOON_TFLITE_DW_ACTIVATION : TOON_TFLITE_CONV_ACTIVATION;
+    int sw = option(c, fsw, 1), sh = option(c, fsh, 1);
+    if (sw != sh || sw < 1 || sw > 4) return bad(err, c->k, "stride");
+    op->stride = sw;
+    op->same = option(c, fpad, 0) == 0;
+    int act = option(c, fact, 0);
+    if (act != 0 && act != 1 && act != 3) return bad(err, c->k, "activation");
+    op->act = act == 0 ? TOON_FNN_ACT_NONE : act == 1 ? TOON_FNN_ACT_RELU : TOON_FNN_ACT_RELU6;
+    if (dw && option(c, TOON_TFLITE_DW_DEPTH_MULTIPLIER, 1) != 1)
+        return bad(err, c->k, "depth multiplier");
+    if (option(c, dw ? TOON_TFLITE_DW_DILATION_W : TOON_TFLITE_CONV_DILATION_W, 1) != 1 ||
+        option(c, dw ? TOON_TFLITE_DW_DILATION_H : TOON_TFLITE_CONV_DILATION_H, 1) != 1)
+        return bad(err, c->k, "dilation");
+    return TOON_STATUS_OK;
+}
+
+static enum toon_status read_conv(struct op_ctx *c, struct toon_err *err)
+{
+    struct op *op = c->op;
+    const struct tensor *x = c->x;
+    int k = c->k, dw = op->code == TOON_TFLITE_OP_DEPTHWISE_CONV_2D;
+    enum toon_status st;
+    if (c->top->n_inputs < 2 || !is_act(c->net, op->in[0]) || x->rank != 4 || x->dims[0] != 1)
+        return bad(err, k, "convolution input must be [1,h,w,c]");
+    struct tensor *w = &c->net->t[op->in[1]];
+    if ((st = load_const(c->m, op->in[1], w, err)) != TOON_STATUS_OK) return st;
+    if (w->rank != 4) return bad(err, k, "kernel must be 4-D (or is shared)");
+    int cin = x->dims[3], cout = dw ? cin : w->dims[0];
+    if (dw ? (w->dims[0] != 1 || w->dims[3] != cin) : w->dims[3] != cin)
+        return bad(err, k, "kernel does not match the input channels");
+    op->kh = w->dims[1];
+    op->kw = w->dims[2];
+    if (op->kh < 1 || op->kw < 1 || op->kh > 15 || op->kw > 15)
+        return bad(err, k, "kernel size out of range");
+    if (op->in[2] >= 0) {
+        struct tensor *b = &c->net->t[op->in[2]];
+        if ((st = load_const(c->m, op->in[2], b, err)) != TOON_STATUS_OK) return st;
+        if (b->n != (size_t)cout) return bad(err, k, "bias size");
+    }
+    if ((st = read_conv_options(c, dw, err)) != TOON_STATUS_OK) return st;
+    int pad, dims[4] = {1, 0, 0, cout};
+    toon_fnn_out_size(x->dims[1], op->kh, op->stride, op->same, &dims[1], &pad);
+    toon_fnn_out_size(x->dims[2], op->kw, op->stride, op->same, &dims[2], &pad);
+    if (dims[1] < 1 || dims[2] < 1) return bad(err, k, "empty output");
+    if (!dw && (st = repack_ohwi(w, err)) != TOON_STATUS_OK) return st;
+    if (dw) w->rank = 0;
+    return check_out(c->net, k, dims, 4, err);
+}
+
+static enum toon_status read_add(struct op_ctx *c, struct toon_err *err)
+{
+    const struct tensor *x = c->x;
+    if (c->top->n_inputs != 2 || !is_act(c->net, c->op->in[0]) || !is_act(c->net, c->op->in[1]) ||
+        !same_dims(&c->net->t[c->op->in[1]], x->dims, x->rank))
+        return bad(err, c->k, "ADD needs two activations of one shape");
+    int act = option(c, TOON_TFLITE_ARITH_ACTIVATION, 0);
+    if (act > 1) return bad(err, c->k, "activation");
+    c->op->act = act == 1 ? TOON_FNN_ACT_RELU : TOON_FNN_ACT_NONE;
+    return check_out(c->net, c->k, x->dims, x->rank, err);
+}
+
+static enum toon_status read_relu(struct op_ctx *c, struct toon_err *err)
+{
+    if (!is_act(c->net, c->op->in[0])) return bad(err, c->k, "RELU of a constant");
+    return check_out(c->net, c->k, c->x->dims, c->x->rank, err);
+}
+
+static enum toon_status read_max_pool(struct op_ctx *c, struct toon_err *err)
+{
+    struct op *op = c->op;
+    const struct tensor *x = c->x;
+    if (!is_act(c->net, op->in[0]) || x->rank != 4 || x->dims[0] != 1)
+        return bad(err, c->k, "pool input must be [1,h,w,c]");
+    op->kw = option(c, TOON_TFLITE_POOL_FILTER_W, 0);
+    op->kh = option(c, TOON_TFLITE_POOL_FILTER_H, 0);
+    op->stride = option(c, TOON_TFLITE_POOL_STRIDE_W, 0);
+    op->same = option(c, TOON_TFLITE_POOL_PADDING, 0) == 0;
+    if (op->kw < 1 || op->kw > 8 || op->kh < 1 || op->kh > 8 || op->stride < 1 || op->stride > 8 ||
+        option(c, TOON_TFLITE_POOL_STRIDE_H, 0) != op->stride ||
+        option(c, TOON_TFLITE_POOL_ACTIVATION, 0) != 0)
+        return bad(err, c->k, "pool parameters");
+    int pad, dims[4] = {1, 0, 0, x->dims[3]};
+    toon_fnn_out_size(x->dims[1], op->kh, op->stride, op->same, &dims[1], &pad);
+    toon_fnn_out_size(x->dims[2], op->kw, op->stride, op->same, &dims[2], &pad);
+    if (dims[1] < 1 || dims[2] < 1) return bad(err, c->k, "empty output");
+    return check_out(c->net, c->k, dims, 4, err);
+}
+
+static enum toon_status read_pad(struct op_ctx *c, struct toon_err *err)
+{
+    struct op *op = c->op;
+    const struct tensor *x = c->x;
+    int p[8], dims[4];
+    enum toon_status st;
+    if (c->top->n_inputs != 2 || !is_act(c->net, op->in[0]) || x->rank != 4)
+        return bad(err, c->k, "PAD input must be 4-D");
+    if ((st = load_ints(c->m, op->in[1], p, 8, err)) != TOON_STATUS_OK) return st;
+    op->in[1] = -1;
+    for (int i = 0; i < 4; i++) {
+        if (p[2 * i] < 0 || p[2 * i + 1] < 0 || p[2 * i] > 4096 || p[2 * i + 1] > 4096)
+            return bad(err, c->k, "padding out of range");
+        op->pads[i][0] = p[2 * i];
+        op->pads[i][1] = p[2 * i + 1];
+        dims[i] = x->dims[i] + p[2 * i] + p[2 * i + 1];
+    }
+    if (dims[0] != 1) return bad(err, c->k, "batch padding");
+    return check_out(c->net, c->k, dims, 4, err);
+}
+
+static enum toon_status read_reshape(struct op_ctx *c, struct toon_err *err)
+{
+    if (!is_act(c->net, c->op->in[0]) || c->o->n != c->x->n) return bad(err, c->k, "RESHAPE size");
+    c->op->in[1] = -1; /* the shape operand, if any, is not read at run time */
+    return TOON_STATUS_OK;
+}
+
+static enum toon_status read_concatenation(struct op_ctx *c, struct toon_err *err)
+{
+    const struct tensor *x = c->x;
+    int dims[4];
+    if (c->top->n_inputs != 2 || !is_act(c->net, c->op->in[0]) || !is_act(c->net, c->op->in[1]))
+        return bad(err, c->k, "CONCATENATION of two activations only");
+    const struct tensor *y = &c->net->t[c->op->in[1]];
+    int axis = option(c, TOON_TFLITE_CONCAT_AXIS, 0);
+    if (axis < 0) axis += x->rank;
+    if (axis < 0 || axis >= x->rank || y->rank != x->rank ||
+        option(c, TOON_TFLITE_CONCAT_ACTIVATION, 0) != 0)
+        return bad(err, c->k, "concatenation axis");
+    for (int i = 0; i < x->rank; i++) {
+        if (i != axis && x->dims[i] != y->dims[i]) return bad(err, c->k, "concatenated shapes");
+        dims[i] = i == axis ? x->dims[i] + y->dims[i] : x->dims[i];
+    }
+    c->op->axis = axis;
+    return check_out(c->net, c->k, dims, x->rank, err);
+}
+
+static enum toon_status read_resize_bilinear(struct op_ctx *c, struct toon_err *err)
+{
+    struct op *op = c->op;
+    const struct tensor *x = c->x;
+    int sz[2] = {0, 0};
+    enum toon_status st;
+    if (c->top->n_inputs != 2 || !is_act(c->net, op->in[0]) || x->rank != 4 || x->dims[0] != 1)
+        return bad(err, c->k, "RESIZE_BILINEAR input must be [1,h,w,c]");
+    if ((st = load_ints(c->m, op->in[1], sz, 2, err)) != TOON_STATUS_OK) return st;
+    op->in[1] = -1;
+    if (sz[0] < 1 || sz[1] < 1 || sz[0] > 4096 || sz[1] > 4096)
+        return bad(err, c->k, "resize size");
+    op->align_corners = option(c, TOON_TFLITE_RESIZE_ALIGN_CORNERS, 0);
+    op->half_pixel = option(c, TOON_TFLITE_RESIZE_HALF_PIXEL_CENTERS, 0);
+    int dims[4] = {1, sz[0], sz[1], x->dims[3]};
+    return check_out(c->net, c->k, dims, 4, err);
+}
+
+/* The operators this interpreter runs, and the reader that checks each at load. */
+static const struct {
+    int code;
+    enum toon_status (*read)(struct op_ctx *c, struct toon_err *err);
+} op_readers[] = {
+    {TOON_TFLITE_OP_DEQUANTIZE, read_dequantize},
+    {TOON_TFLITE_OP_CONV_2D, read_conv},
+    {TOON_TFLITE_OP_DEPTHWISE_CONV_2D, read_conv},
+    {TOON_TFLITE_OP_ADD, read_add},
+    {TOON_TFLITE_OP_RELU, read_relu},
+    {TOON_TFLITE_OP_MAX_POOL_2D, read_max_pool},
+    {TOON_TFLITE_OP_PAD, read_pad},
+    {TOON_TFLITE_OP_RESHAPE, read_reshape},
+    {TOON_TFLITE_OP_CONCATENATION, read_concatenation},
+    {TOON_TFLITE_OP_RESIZE_BILINEAR, read_resize_bilinear},
+};
+
 static enum toon_status read_op(const struct toon_tflite *m, struct toon_tfnet *net, int k,
                                 struct toon_err *err)
 {
@@ -158,153 +360,12 @@ static enum toon_status read_op(const struct toon_tflite *m, struct toon_tfnet *
     for (int i = 0; i < top.n_inputs; i++) op->in[i] = top.inputs[i];
     op->out = top.outputs[0];
     if (op->in[0] < 0) return bad(err, k, "missing input");
-    struct tensor *x = &net->t[op->in[0]];
-    struct tensor *o = &net->t[op->out];
-    if (o->cdata) return bad(err, k, "writes a constant");
-    int dims[4];
-    switch (op->code) {
-    case TOON_TFLITE_OP_DEQUANTIZE:
-        /* Constants behind DEQUANTIZE are resolved at load; the op itself is a no-op then. */
-        if (toon_tflite_const_source(m, op->out) < 0) return bad(err, k, "run-time DEQUANTIZE");
-        return load_const(m, op->out, o, err);
-    case TOON_TFLITE_OP_CONV_2D:
-    case TOON_TFLITE_OP_DEPTHWISE_CONV_2D: {
-        int dw = op->code == TOON_TFLITE_OP_DEPTHWISE_CONV_2D;
-        if (top.n_inputs < 2 || !is_act(net, op->in[0]) || x->rank != 4 || x->dims[0] != 1)
-            return bad(err, k, "convolution input must be [1,h,w,c]");
-        struct tensor *w = &net->t[op->in[1]];
-        if ((st = load_const(m, op->in[1], w, err)) != TOON_STATUS_OK) return st;
-        if (w->rank != 4) return bad(err, k, "kernel must be 4-D (or is shared)");
-        int cin = x->dims[3], cout = dw ? cin : w->dims[0];
-        if (dw ? (w->dims[0] != 1 || w->dims[3] != cin) : w->dims[3] != cin)
-            return bad(err, k, "kernel does not match the input channels");
-        op->kh = w->dims[1];
-        op->kw = w->dims[2];
-        if (op->kh < 1 || op->kw < 1 || op->kh > 15 || op->kw > 15)
-            return bad(err, k, "kernel size out of range");
-        if (op->in[2] >= 0) {
-            struct tensor *b = &net->t[op->in[2]];
-            if ((st = load_const(m, op->in[2], b, err)) != TOON_STATUS_OK) return st;
-            if (b->n != (size_t)cout) return bad(err, k, "bias size");
-        }
-        int fpad = dw ? TOON_TFLITE_DW_PADDING : TOON_TFLITE_CONV_PADDING;
-        int fsw = dw ? TOON_TFLITE_DW_STRIDE_W : TOON_TFLITE_CONV_STRIDE_W;
-        int fsh = dw ? TOON_TFLITE_DW_STRIDE_H : TOON_TFLITE_CONV_STRIDE_H;
-        int fact = dw ? TOON_TFLITE_DW_ACTIVATION : TOON_TFLITE_CONV_ACTIVATION;
-        int sw = toon_tflite_op_option_int(m, k, fsw, 1);
-        int sh = toon_tflite_op_option_int(m, k, fsh, 1);
-        if (sw != sh || sw < 1 || sw > 4) return bad(err, k, "stride");
-        op->stride = sw;
-        op->same = toon_tflite_op_option_int(m, k, fpad, 0) == 0;
-        int act = toon_tflite_op_option_int(m, k, fact, 0);
-        if (act != 0 && act != 1 && act != 3) return bad(err, k, "activation");
-        op->act = act == 0 ? TOON_FNN_ACT_NONE : act == 1 ? TOON_FNN_ACT_RELU : TOON_FNN_ACT_RELU6;
-        if (dw && toon_tflite_op_option_int(m, k, TOON_TFLITE_DW_DEPTH_MULTIPLIER, 1) != 1)
-            return bad(err, k, "depth multiplier");
-        if (toon_tflite_op_option_int(
-                m, k, dw ? TOON_TFLITE_DW_DILATION_W : TOON_TFLITE_CONV_DILATION_W, 1) != 1 ||
-            toon_tflite_op_option_int(
-                m, k, dw ? TOON_TFLITE_DW_DILATION_H : TOON_TFLITE_CONV_DILATION_H, 1) != 1)
-            return bad(err, k, "dilation");
-        int pad;
-        dims[0] = 1;
-        toon_fnn_out_size(x->dims[1], op->kh, op->stride, op->same, &dims[1], &pad);
-        toon_fnn_out_size(x->dims[2], op->kw, op->stride, op->same, &dims[2], &pad);
-        dims[3] = cout;
-        if (dims[1] < 1 || dims[2] < 1) return bad(err, k, "empty output");
-        if (!dw && (st = repack_ohwi(w, err)) != TOON_STATUS_OK) return st;
-        if (dw) w->rank = 0;
-        return check_out(net, k, dims, 4, err);
-    }
-    case TOON_TFLITE_OP_ADD:
-        if (top.n_inputs != 2 || !is_act(net, op->in[0]) || !is_act(net, op->in[1]) ||
-            !same_dims(&net->t[op->in[1]], x->dims, x->rank))
-            return bad(err, k, "ADD needs two activations of one shape");
-        op->act = toon_tflite_op_option_int(m, k, TOON_TFLITE_ARITH_ACTIVATION, 0) == 1
-                      ? TOON_FNN_ACT_RELU
-                      : TOON_FNN_ACT_NONE;
-        if (toon_tflite_op_option_int(m, k, TOON_TFLITE_ARITH_ACTIVATION, 0) > 1)
-            return bad(err, k, "activation");
-        return check_out(net, k, x->dims, x->rank, err);
-    case TOON_TFLITE_OP_RELU:
-        if (!is_act(net, op->in[0])) return bad(err, k, "RELU of a constant");
-        return check_out(net, k, x->dims, x->rank, err);
-    case TOON_TFLITE_OP_MAX_POOL_2D: {
-        if (!is_act(net, op->in[0]) || x->rank != 4 || x->dims[0] != 1)
-            return bad(err, k, "pool input must be [1,h,w,c]");
-        op->kw = toon_tflite_op_option_int(m, k, TOON_TFLITE_POOL_FILTER_W, 0);
-        op->kh = toon_tflite_op_option_int(m, k, TOON_TFLITE_POOL_FILTER_H, 0);
-        op->stride = toon_tflite_op_option_int(m, k, TOON_TFLITE_POOL_STRIDE_W, 0);
-        op->same = toon_tflite_op_option_int(m, k, TOON_TFLITE_POOL_PADDING, 0) == 0;
-        if (op->kw < 1 || op->kw > 8 || op->kh < 1 || op->kh > 8 || op->stride < 1 ||
-            op->stride > 8 ||
-            toon_tflite_op_option_int(m, k, TOON_TFLITE_POOL_STRIDE_H, 0) != op->stride ||
-            toon_tflite_op_option_int(m, k, TOON_TFLITE_POOL_ACTIVATION, 0) != 0)
-            return bad(err, k, "pool parameters");
-        int pad;
-        dims[0] = 1;
-        toon_fnn_out_size(x->dims[1], op->kh, op->stride, op->same, &dims[1], &pad);
-        toon_fnn_out_size(x->dims[2], op->kw, op->stride, op->same, &dims[2], &pad);
-        dims[3] = x->dims[3];
-        if (dims[1] < 1 || dims[2] < 1) return bad(err, k, "empty output");
-        return check_out(net, k, dims, 4, err);
-    }
-    case TOON_TFLITE_OP_PAD: {
-        int p[8];
-        if (top.n_inputs != 2 || !is_act(net, op->in[0]) || x->rank != 4)
-            return bad(err, k, "PAD input must be 4-D");
-        if ((st = load_ints(m, op->in[1], p, 8, err)) != TOON_STATUS_OK) return st;
-        op->in[1] = -1;
-        for (int i = 0; i < 4; i++) {
-            if (p[2 * i] < 0 || p[2 * i + 1] < 0 || p[2 * i] > 4096 || p[2 * i + 1] > 4096)
-                return bad(err, k, "padding out of range");
-            op->pads[i][0] = p[2 * i];
-            op->pads[i][1] = p[2 * i + 1];
-            dims[i] = x->dims[i] + p[2 * i] + p[2 * i + 1];
-        }
-        if (dims[0] != 1) return bad(err, k, "batch padding");
-        return check_out(net, k, dims, 4, err);
-    }
-    case TOON_TFLITE_OP_RESHAPE:
-        if (!is_act(net, op->in[0]) || o->n != x->n) return bad(err, k, "RESHAPE size");
-        op->in[1] = -1; /* the shape operand, if any, is not read at run time */
-        return TOON_STATUS_OK;
-    case TOON_TFLITE_OP_CONCATENATION: {
-        if (top.n_inputs != 2 || !is_act(net, op->in[0]) || !is_act(net, op->in[1]))
-            return bad(err, k, "CONCATENATION of two activations only");
-        const struct tensor *y = &net->t[op->in[1]];
-        int axis = toon_tflite_op_option_int(m, k, TOON_TFLITE_CONCAT_AXIS, 0);
-        if (axis < 0) axis += x->rank;
-        if (axis < 0 || axis >= x->rank || y->rank != x->rank ||
-            toon_tflite_op_option_int(m, k, TOON_TFLITE_CONCAT_ACTIVATION, 0) != 0)
-            return bad(err, k, "concatenation axis");
-        for (int i = 0; i < x->rank; i++) {
-            if (i != axis && x->dims[i] != y->dims[i]) return bad(err, k, "concatenated shapes");
-            dims[i] = i == axis ? x->dims[i] + y->dims[i] : x->dims[i];
-        }
-        op->axis = axis;
-        return check_out(net, k, dims, x->rank, err);
-    }
-    case TOON_TFLITE_OP_RESIZE_BILINEAR: {
-        int sz[2];
-        if (top.n_inputs != 2 || !is_act(net, op->in[0]) || x->rank != 4 || x->dims[0] != 1)
-            return bad(err, k, "RESIZE_BILINEAR input must be [1,h,w,c]");
-        if ((st = load_ints(m, op->in[1], sz, 2, err)) != TOON_STATUS_OK) return st;
-        op->in[1] = -1;
-        if (sz[0] < 1 || sz[1] < 1 || sz[0] > 4096 || sz[1] > 4096)
-            return bad(err, k, "resize size");
-        op->align_corners = toon_tflite_op_option_int(m, k, TOON_TFLITE_RESIZE_ALIGN_CORNERS, 0);
-        op->half_pixel = toon_tflite_op_option_int(m, k, TOON_TFLITE_RESIZE_HALF_PIXEL_CENTERS, 0);
-        dims[0] = 1;
-        dims[1] = sz[0];
-        dims[2] = sz[1];
-        dims[3] = x->dims[3];
-        return check_out(net, k, dims, 4, err);
-    }
-    default:
-        return toon_err_set(err, TOON_STATUS_MODEL,
-                            "unsupported face detector: op %d has operator code %d", k, op->code);
-    }
+    struct op_ctx c = {m, net, k, &top, op, &net->t[op->in[0]], &net->t[op->out]};
+    if (c.o->cdata) return bad(err, k, "writes a constant");
+    for (size_t i = 0; i < sizeof op_readers / sizeof op_readers[0]; i++)
+        if (op_readers[i].code == op->code) return op_readers[i].read(&c, err);
+    return toon_err_set(err, TOON_STATUS_MODEL,
+                        "unsupported face detector: op %d has operator code %d", k, op->code);
 }
 
 /* Simulates a run's allocations to find its peak. */
