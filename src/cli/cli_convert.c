@@ -25,12 +25,12 @@
 
 static const char usage[] =
     "usage: toonify [options] INPUT... -o OUTPUT\n"
-    "       toonify info [--model PATH]\n"
+    "       toonify info [--model|--models PATH]\n"
     "       toonify identify FILE...\n"
-    "       toonify models list|verify [--model DIR]\n"
-    "       toonify faces IMAGE [--debug-overlay FILE]\n"
-    "       toonify serve [--port N] [--models DIR] ...   (toonify serve --help)\n"
-    "       toonify worker --redis URL [--models DIR] ... (toonify worker --help)\n"
+    "       toonify models list|verify [--model|--models DIR]\n"
+    "       toonify faces IMAGE [--model|--models DIR] [--debug-overlay FILE]\n"
+    "       toonify serve [--port N] [--model|--models DIR] ...   (toonify serve --help)\n"
+    "       toonify worker --redis URL [--model|--models DIR] ... (toonify worker --help)\n"
     "\n"
     "Turns photos of people into cartoons.  INPUT and OUTPUT may be '-' (stdin/stdout).\n"
     "With several inputs, OUTPUT is a directory: each input gives OUTPUT/NAME.EXT, and inputs\n"
@@ -45,7 +45,8 @@ static const char usage[] =
     "                         none; another extension is refused)\n"
     "  -q, --quality N        JPEG/WebP quality 1..100 (default 92 / 90)\n"
     "  -m, --model PATH       model file, style directory or directory of styles (default:\n"
-    "                         $TOONIFY_MODEL_DIR, ./models, the models beside the program)\n"
+    "                         $TOONIFY_MODEL_DIR, ./models, the models beside the program);\n"
+    "      --models PATH      the same option (the service's spelling)\n"
     "      --style NAME       a style of the model directory (see toonify models list)\n"
     "      --mode MODE        hd (default when face models are found: faces cartoonised with\n"
     "                         the head model at the output size), official (the reference\n"
@@ -391,6 +392,7 @@ int toon_cli_convert(int argc, char **argv)
         {"format", required_argument, 0, 'f'},
         {"quality", required_argument, 0, 'q'},
         {"model", required_argument, 0, 'm'},
+        {"models", required_argument, 0, 'm'},
         {"threads", required_argument, 0, 't'},
         {"precision", required_argument, 0, OPT_PRECISION},
         {"max-memory", required_argument, 0, OPT_MAXMEM},
