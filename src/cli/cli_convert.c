@@ -39,7 +39,8 @@ static const char usage[] =
     "\n"
     "options:\n"
     "  -o, --output PATH      output file or directory (required)\n"
-    "  -s, --size N           longest side of the output in pixels (default 1024; 0 = as input)\n"
+    "  -s, --size N           longest side of the output in pixels (default 1024, in official\n"
+    "                         mode the input's size; 0 = as input)\n"
     "      --strength F       0..1, blend of cartoon and photo; 1 = pure cartoon (default 0.7)\n"
     "  -f, --format FMT       png, jpg or webp (default: from OUTPUT's extension, png if it has\n"
     "                         none; another extension is refused)\n"
@@ -71,7 +72,7 @@ static const char usage[] =
 
 struct opts {
     const char *output, *model, *format, *style, *face_models, *mode;
-    int no_faces;
+    int no_faces, size_given;
     struct toon_convert_params cp;
     size_t max_memory;
     int threads, verbose, progress;
@@ -418,6 +419,7 @@ int toon_cli_convert(int argc, char **argv)
             break;
         case 's':
             if (!parse_int(optarg, 0, 65536, &o.cp.size)) return bad_value("size", optarg);
+            o.size_given = 1;
             break;
         case OPT_STRENGTH:
             o.cp.strength = strtof(optarg, &end);
@@ -538,6 +540,8 @@ int toon_cli_convert(int argc, char **argv)
                 found.faces ? "on" : "off", toon_get_threads(),
                 o.cp.gen.precision == TOON_PRECISION_FAST ? "fast" : "fp32");
 
+    /* The reference pipeline gives back the input's size: so does official mode unless asked. */
+    if (o.cp.mode == TOON_MODE_OFFICIAL && !o.size_given) o.cp.size = 0;
     rc = convert_all(m, &o, inputs, n_in, to_dir);
     toon_model_free(m);
     toon_model_free(head);
