@@ -40,6 +40,25 @@ struct toon_cli_models {
 int toon_cli_resolve_models(const char *model_flag, const char *style, const char *face_flag,
                             int want_faces, struct toon_cli_models *out, char *msg, size_t len);
 
+/* Where each input's cartoon goes (outputs.c): OUTPUT, or OUTPUT/<stem>.<ext> made unique,
+ * and the inputs' identities (device, inode) so that no output replaces an input. */
+struct toon_cli_file_id;
+struct toon_cli_outputs {
+    int n;
+    char **path;                 /* [n] input i's output ("-": stdout) */
+    struct toon_cli_file_id *id; /* [n] input i's identity, taken when planned */
+};
+/* Names every input's output (a note on stderr for each name made unique).  With to_dir 0,
+ * n_in is 1 and the output is `output`. */
+enum toon_status toon_cli_outputs_plan(struct toon_cli_outputs *o, char **inputs, int n_in,
+                                       const char *output, int to_dir, const char *ext,
+                                       struct toon_err *err);
+/* TOON_STATUS_INVALID_ARGUMENT, with a message, when input i's output exists and is one of
+ * the inputs (the same device and inode, however spelt). */
+enum toon_status toon_cli_outputs_check(const struct toon_cli_outputs *o, int i, char **inputs,
+                                        struct toon_err *err);
+void toon_cli_outputs_free(struct toon_cli_outputs *o);
+
 /* "64M", "1.5G", "300000000" -> bytes; 0 on error. */
 size_t toon_cli_parse_bytes(const char *s);
 /* Formats bytes as "58.3 MB". */

@@ -5,7 +5,8 @@
  * the model, plus everything the conversion will allocate) is compared with --max-memory,
  * and a conversion that would not fit is refused with the figures and the largest size that
  * would fit.  Outputs are written to a temporary file and renamed when complete, so a failed
- * conversion never leaves a truncated image behind.
+ * conversion never leaves a truncated image behind; no output replaces an input (outputs.c).
+ * A closed output pipe is a write error (exit 3), not a death by SIGPIPE (main.c ignores it).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,24 +25,29 @@
 
 static const char usage[] =
     "usage: toonify [options] INPUT... -o OUTPUT\n"
-    "       toonify info [--model PATH]\n"
+    "       toonify info [--model|--models PATH]\n"
     "       toonify identify FILE...\n"
-    "       toonify models list|verify [--model DIR]\n"
-    "       toonify faces IMAGE [--debug-overlay FILE]\n"
-    "       toonify serve [--port N] [--models DIR] ...   (toonify serve --help)\n"
-    "       toonify worker --redis URL [--models DIR] ... (toonify worker --help)\n"
+    "       toonify models list|verify [--model|--models DIR]\n"
+    "       toonify faces IMAGE [--model|--models DIR] [--debug-overlay FILE]\n"
+    "       toonify serve [--port N] [--model|--models DIR] ...   (toonify serve --help)\n"
+    "       toonify worker --redis URL [--model|--models DIR] ... (toonify worker --help)\n"
     "\n"
     "Turns photos of people into cartoons.  INPUT and OUTPUT may be '-' (stdin/stdout).\n"
-    "With several inputs, OUTPUT is a directory.\n"
+    "With several inputs, OUTPUT is a directory: each input gives OUTPUT/NAME.EXT, and inputs\n"
+    "with the same NAME give NAME-2.EXT, NAME-3.EXT, ... in the order given.  An existing\n"
+    "output is replaced, unless it is one of the inputs (that input is refused, exit 2).\n"
     "\n"
     "options:\n"
     "  -o, --output PATH      output file or directory (required)\n"
-    "  -s, --size N           longest side of the output in pixels (default 1024; 0 = as input)\n"
+    "  -s, --size N           longest side of the output in pixels (default 1024, in official\n"
+    "                         mode the input's size; 0 = as input)\n"
     "      --strength F       0..1, blend of cartoon and photo; 1 = pure cartoon (default 0.7)\n"
-    "  -f, --format FMT       png, jpg or webp (default: from OUTPUT's extension, else png)\n"
+    "  -f, --format FMT       png, jpg or webp (default: from OUTPUT's extension, png if it has\n"
+    "                         none; another extension is refused)\n"
     "  -q, --quality N        JPEG/WebP quality 1..100 (default 92 / 90)\n"
     "  -m, --model PATH       model file, style directory or directory of styles (default:\n"
-    "                         $TOONIFY_MODEL_DIR, ./models, the models beside the program)\n"
+    "                         $TOONIFY_MODEL_DIR, ./models, the models beside the program);\n"
+    "      --models PATH      the same option (the service's spelling)\n"
     "      --style NAME       a style of the model directory (see toonify models list)\n"
     "      --mode MODE        hd (default when face models are found: faces cartoonised with\n"
     "                         the head model at the output size), official (the reference\n"
@@ -59,22 +65,25 @@ static const char usage[] =
     "  -h, --help             this text\n"
     "      --version          the version\n"
     "\n"
-    "exit codes: 0 ok, 2 bad arguments, 3 file not found or unreadable, 4 corrupt or\n"
+    "exit codes: 0 ok, 2 bad arguments (an output that is an input too), 3 file not found,\n"
+    "unreadable or unwritable (a closed output pipe too), 4 corrupt or\n"
     "unsupported image, 5 over the memory limit or too large, 6 out of memory, 7 bad model,\n"
     "9 internal error.  With several inputs, the first failure's code (the others still run).\n";
 
 struct opts {
     const char *output, *model, *format, *style, *face_models, *mode;
-    int no_faces;
+    int no_faces, size_given;
     struct toon_convert_params cp;
     size_t max_memory;
     int threads, verbose, progress;
 };
 
+/* The extension of a path's base name ("" for none; a leading dot does not start one). */
 static const char *ext_of(const char *path)
 {
-    const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
-    return dot && (!slash || dot > slash) ? dot + 1 : "";
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    const char *dot = strrchr(base, '.');
+    return dot && dot != base ? dot + 1 : "";
 }
 
 static const char *format_ext(enum toon_format f)
@@ -129,9 +138,34 @@ enum toon_status toon_cli_read_file(const char *path, uint8_t **data, size_t *le
     return TOON_STATUS_OK;
 }
 
-static enum toon_status write_stream(void *ctx, const void *data, size_t n)
+/* Where the encoder's bytes go; the first failed write's errno says why (ENOSPC, EPIPE). */
+struct sink {
+    FILE *f;
+    int errnum;
+};
+
+static enum toon_status write_sink(void *ctx, const void *data, size_t n)
 {
-    return fwrite(data, 1, n, (FILE *)ctx) == n ? TOON_STATUS_OK : TOON_STATUS_IO;
+    struct sink *s = ctx;
+    errno = 0;
+    if (fwrite(data, 1, n, s->f) == n) return TOON_STATUS_OK;
+    if (!s->errnum) s->errnum = errno ? errno : EIO;
+    return TOON_STATUS_IO;
+}
+
+/* Flushes stdout or closes the file; a failed write is reported as one (a full disk, a closed
+ * pipe), whatever the encoder made of it, unless the conversion failed for another reason. */
+static enum toon_status close_sink(struct sink *s, const char *out, enum toon_status st,
+                                   struct toon_err *err)
+{
+    int to_stdout = s->f == stdout;
+    errno = 0;
+    if ((to_stdout ? fflush(s->f) : fclose(s->f)) != 0 && !s->errnum)
+        s->errnum = errno ? errno : EIO;
+    if (!s->errnum || (st != TOON_STATUS_OK && st != TOON_STATUS_IO)) return st;
+    if (to_stdout)
+        return toon_err_set(err, TOON_STATUS_IO, "cannot write to stdout: %s", strerror(s->errnum));
+    return toon_err_set(err, TOON_STATUS_IO, "cannot write %s: %s", out, strerror(s->errnum));
 }
 
 struct progress {
@@ -173,84 +207,149 @@ static int largest_fitting(const struct toon_model *m, const struct toon_image_i
     return lo;
 }
 
+/* Probes the image and plans its conversion; refuses it, with the figures and the largest size
+ * that would fit, when the plan exceeds --max-memory. */
+static enum toon_status plan_one(const struct toon_model *m, const struct opts *o,
+                                 const uint8_t *data, size_t len, const char *in,
+                                 const struct toon_convert_params *cp, size_t *planned,
+                                 struct toon_err *err)
+{
+    char b1[32], b2[32];
+    struct toon_image_info info;
+    enum toon_status st = toon_probe(data, len, &info, err);
+    if (st != TOON_STATUS_OK) return st;
+    int ow, oh;
+    size_t need;
+    st = toon_convert_plan(m, &info, cp, &ow, &oh, &need, err);
+    if (st != TOON_STATUS_OK) return st;
+    size_t fixed = toon_proc_peak_rss() + LIBRARY_MARGIN;
+    *planned = fixed + need;
+    if (o->verbose)
+        fprintf(stderr, "toonify: %s: %dx%d -> %dx%d %s, planned peak %s\n", in, info.w, info.h, ow,
+                oh, format_ext(cp->format), toon_cli_mb(*planned, b1, sizeof b1));
+    if (!o->max_memory || *planned <= o->max_memory) return TOON_STATUS_OK;
+    int fit = largest_fitting(m, &info, cp, fixed, o->max_memory);
+    st = toon_err_set(
+        err, TOON_STATUS_OVER_BUDGET, "at %d px this image needs %s, the limit is %s; %s",
+        ow > oh ? ow : oh, toon_cli_mb(*planned, b1, sizeof b1),
+        toon_cli_mb(o->max_memory, b2, sizeof b2), fit > 0 ? "" : "no output size fits");
+    if (fit > 0) {
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof err->msg - n, "--size %d would fit", fit);
+    }
+    return st;
+}
+
+/* Converts into a temporary file beside `out` (or stdout for "-") and renames it to `out` when
+ * complete; a failed conversion removes it. */
+static enum toon_status write_one(const struct toon_model *m, const struct opts *o,
+                                  struct toon_convert_params *cp, const uint8_t *data, size_t len,
+                                  const char *in, const char *out, struct toon_convert_report *rep,
+                                  struct toon_err *err)
+{
+    char tmp[4400] = "";
+    struct sink s = {stdout, 0};
+    if (strcmp(out, "-") != 0) {
+        snprintf(tmp, sizeof tmp, "%.4200s.part-%d", out, (int)getpid());
+        if (!(s.f = fopen(tmp, "wb")))
+            return toon_err_set(err, TOON_STATUS_IO, "cannot write %s: %s", tmp, strerror(errno));
+    }
+    struct progress pr = {in, -1};
+    if (o->progress) {
+        cp->progress = show_progress;
+        cp->progress_ctx = &pr;
+    }
+    enum toon_status st = toon_convert(m, data, len, cp, write_sink, &s, rep, err);
+    st = close_sink(&s, out, st, err);
+    if (st == TOON_STATUS_OK && tmp[0] && rename(tmp, out) != 0)
+        st = toon_err_set(err, TOON_STATUS_IO, "cannot rename %s to %s: %s", tmp, out,
+                          strerror(errno));
+    if (st != TOON_STATUS_OK && tmp[0]) remove(tmp);
+    return st;
+}
+
 static enum toon_status convert_one(const struct toon_model *m, const struct opts *o,
                                     const char *in, const char *out, struct toon_err *err)
 {
     uint8_t *data = NULL;
-    size_t len = 0;
-    char tmp[4400] = "";
-    FILE *f = NULL;
-    char b1[32], b2[32];
+    size_t len = 0, planned = 0;
     enum toon_status st = toon_cli_read_file(in, &data, &len, err);
     if (st != TOON_STATUS_OK) return st;
-
-    struct toon_image_info info;
-    st = toon_probe(data, len, &info, err);
-    if (st != TOON_STATUS_OK) goto done;
     struct toon_convert_params cp = o->cp;
-    int ow, oh;
-    size_t need;
-    st = toon_convert_plan(m, &info, &cp, &ow, &oh, &need, err);
-    if (st != TOON_STATUS_OK) goto done;
-    size_t fixed = toon_proc_peak_rss() + LIBRARY_MARGIN, planned = fixed + need;
-    if (o->verbose)
-        fprintf(stderr, "toonify: %s: %dx%d -> %dx%d %s, planned peak %s\n", in, info.w, info.h, ow,
-                oh, format_ext(cp.format), toon_cli_mb(planned, b1, sizeof b1));
-    if (o->max_memory && planned > o->max_memory) {
-        int fit = largest_fitting(m, &info, &cp, fixed, o->max_memory);
-        st = toon_err_set(
-            err, TOON_STATUS_OVER_BUDGET, "at %d px this image needs %s, the limit is %s; %s",
-            ow > oh ? ow : oh, toon_cli_mb(planned, b1, sizeof b1),
-            toon_cli_mb(o->max_memory, b2, sizeof b2), fit > 0 ? "" : "no output size fits");
-        if (fit > 0) {
-            size_t n = strlen(err->msg);
-            snprintf(err->msg + n, sizeof err->msg - n, "--size %d would fit", fit);
-        }
-        goto done;
-    }
-
-    if (strcmp(out, "-") == 0) {
-        f = stdout;
-    } else {
-        snprintf(tmp, sizeof tmp, "%.4200s.part-%d", out, (int)getpid());
-        f = fopen(tmp, "wb");
-        if (!f) {
-            st = toon_err_set(err, TOON_STATUS_IO, "cannot write %s: %s", tmp, strerror(errno));
-            tmp[0] = 0;
-            goto done;
-        }
-    }
-    struct progress pr = {in, -1};
-    if (o->progress) {
-        cp.progress = show_progress;
-        cp.progress_ctx = &pr;
-    }
     struct toon_convert_report rep;
-    st = toon_convert(m, data, len, &cp, write_stream, f, &rep, err);
-    if (f == stdout) {
-        if (fflush(stdout) != 0 && st == TOON_STATUS_OK)
-            st = toon_err_set(err, TOON_STATUS_IO, "cannot write to stdout");
-    } else if (fclose(f) != 0 && st == TOON_STATUS_OK) {
-        st = toon_err_set(err, TOON_STATUS_IO, "cannot write %s: %s", out, strerror(errno));
-    }
-    f = NULL;
-    if (st == TOON_STATUS_OK && tmp[0]) {
-        if (rename(tmp, out) != 0) {
-            st = toon_err_set(err, TOON_STATUS_IO, "cannot rename %s to %s: %s", tmp, out,
-                              strerror(errno));
-        } else {
-            tmp[0] = 0;
-        }
-    }
+    st = plan_one(m, o, data, len, in, &cp, &planned, err);
+    if (st == TOON_STATUS_OK) st = write_one(m, o, &cp, data, len, in, out, &rep, err);
     if (st == TOON_STATUS_OK && o->verbose) {
         fprintf(stderr, "memory: planned=%zu measured=%zu\n", planned, toon_proc_peak_rss());
         fprintf(stderr, "time: total=%.3f decode=%.3f network=%.3f encode=%.3f\n",
                 rep.seconds_total, rep.seconds_decode, rep.seconds_network, rep.seconds_encode);
     }
-done:
-    if (tmp[0]) remove(tmp);
     free(data);
     return st;
+}
+
+/* Converts every input into its output (outputs.c); returns the first failure's exit code. */
+static int convert_all(const struct toon_model *m, const struct opts *o, char **inputs, int n_in,
+                       int to_dir)
+{
+    struct toon_cli_outputs outs;
+    struct toon_err err;
+    enum toon_status st = toon_cli_outputs_plan(&outs, inputs, n_in, o->output, to_dir,
+                                                format_ext(o->cp.format), &err);
+    if (st != TOON_STATUS_OK) {
+        fprintf(stderr, "toonify: %s\n", err.msg);
+        return toon_status_exit_code(st);
+    }
+    int rc = 0;
+    for (int i = 0; i < n_in; i++) {
+        st = toon_cli_outputs_check(&outs, i, inputs, &err);
+        if (st == TOON_STATUS_OK) st = convert_one(m, o, inputs[i], outs.path[i], &err);
+        if (st != TOON_STATUS_OK) {
+            fprintf(stderr, "toonify: %s: %s\n", inputs[i], err.msg);
+            if (!rc) rc = toon_status_exit_code(st);
+        } else if (o->verbose) {
+            fprintf(stderr, "toonify: wrote %s\n", outs.path[i]);
+        }
+    }
+    toon_cli_outputs_free(&outs);
+    return rc;
+}
+
+/* Checks OUTPUT and decides the format from --format or OUTPUT's extension (png when it has
+ * none); creates the output directory.  Returns 0, or the exit code after a message. */
+static int check_output(struct opts *o, int n_in, int *to_dir)
+{
+    if (!o->output[0]) {
+        fprintf(stderr, "toonify: the output path (-o) is empty\n");
+        return 2;
+    }
+    *to_dir = n_in > 1 || is_dir(o->output) || o->output[strlen(o->output) - 1] == '/';
+    if (*to_dir && strcmp(o->output, "-") == 0) {
+        fprintf(stderr, "toonify: several inputs need an output directory, not '-'\n");
+        return 2;
+    }
+    const char *ext = *to_dir ? "" : ext_of(o->output), *fmt_name = o->format ? o->format : ext;
+    o->cp.format = *fmt_name ? toon_format_from_name(fmt_name) : TOON_FORMAT_PNG;
+    if (o->cp.format == TOON_FORMAT_UNKNOWN && o->format) {
+        fprintf(stderr, "toonify: unknown format '%s' (png, jpg or webp)\n", o->format);
+        return 2;
+    }
+    if (o->cp.format == TOON_FORMAT_UNKNOWN) {
+        fprintf(stderr,
+                "toonify: no encoder for '.%s' (%s): the output formats are png, jpg (jpeg) "
+                "and webp; name the output so or pass --format\n",
+                ext, o->output);
+        return 2;
+    }
+    if (strcmp(o->output, "-") == 0 && isatty(1)) {
+        fprintf(stderr, "toonify: not writing an image to a terminal\n");
+        return 2;
+    }
+    if (*to_dir && !is_dir(o->output) && mkdir(o->output, 0777) != 0) {
+        fprintf(stderr, "toonify: cannot create directory %s: %s\n", o->output, strerror(errno));
+        return 3;
+    }
+    return 0;
 }
 
 static int bad_value(const char *opt, const char *val)
@@ -294,6 +393,7 @@ int toon_cli_convert(int argc, char **argv)
         {"format", required_argument, 0, 'f'},
         {"quality", required_argument, 0, 'q'},
         {"model", required_argument, 0, 'm'},
+        {"models", required_argument, 0, 'm'},
         {"threads", required_argument, 0, 't'},
         {"precision", required_argument, 0, OPT_PRECISION},
         {"max-memory", required_argument, 0, OPT_MAXMEM},
@@ -319,6 +419,7 @@ int toon_cli_convert(int argc, char **argv)
             break;
         case 's':
             if (!parse_int(optarg, 0, 65536, &o.cp.size)) return bad_value("size", optarg);
+            o.size_given = 1;
             break;
         case OPT_STRENGTH:
             o.cp.strength = strtof(optarg, &end);
@@ -393,28 +494,8 @@ int toon_cli_convert(int argc, char **argv)
                 usage);
         return 2;
     }
-    int to_dir = n_in > 1 || is_dir(o.output) || o.output[strlen(o.output) - 1] == '/';
-    if (to_dir && strcmp(o.output, "-") == 0) {
-        fprintf(stderr, "toonify: several inputs need an output directory, not '-'\n");
-        return 2;
-    }
-    if (to_dir && !is_dir(o.output) && mkdir(o.output, 0777) != 0) {
-        fprintf(stderr, "toonify: cannot create directory %s: %s\n", o.output, strerror(errno));
-        return 3;
-    }
-    const char *fmt_name = o.format ? o.format : (!to_dir ? ext_of(o.output) : "");
-    o.cp.format = *fmt_name ? toon_format_from_name(fmt_name) : TOON_FORMAT_PNG;
-    if (o.cp.format == TOON_FORMAT_UNKNOWN) {
-        if (o.format) {
-            fprintf(stderr, "toonify: unknown format '%s' (png, jpg or webp)\n", o.format);
-            return 2;
-        }
-        o.cp.format = TOON_FORMAT_PNG;
-    }
-    if (strcmp(o.output, "-") == 0 && isatty(1)) {
-        fprintf(stderr, "toonify: not writing an image to a terminal\n");
-        return 2;
-    }
+    int to_dir = 0, rc = check_output(&o, n_in, &to_dir);
+    if (rc) return rc;
 
     toon_cli_log_to_stderr(o.verbose);
     toon_set_threads(o.threads);
@@ -459,25 +540,9 @@ int toon_cli_convert(int argc, char **argv)
                 found.faces ? "on" : "off", toon_get_threads(),
                 o.cp.gen.precision == TOON_PRECISION_FAST ? "fast" : "fp32");
 
-    int rc = 0;
-    for (int i = 0; i < n_in; i++) {
-        char out[4200];
-        if (to_dir) {
-            const char *base = strrchr(inputs[i], '/') ? strrchr(inputs[i], '/') + 1 : inputs[i];
-            const char *dot = strrchr(base, '.');
-            int stem = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
-            snprintf(out, sizeof out, "%s/%.*s.%s", o.output, stem, base, format_ext(o.cp.format));
-        } else {
-            snprintf(out, sizeof out, "%s", o.output);
-        }
-        st = convert_one(m, &o, inputs[i], out, &err);
-        if (st != TOON_STATUS_OK) {
-            fprintf(stderr, "toonify: %s: %s\n", inputs[i], err.msg);
-            if (!rc) rc = toon_status_exit_code(st);
-        } else if (o.verbose) {
-            fprintf(stderr, "toonify: wrote %s\n", out);
-        }
-    }
+    /* The reference pipeline gives back the input's size: so does official mode unless asked. */
+    if (o.cp.mode == TOON_MODE_OFFICIAL && !o.size_given) o.cp.size = 0;
+    rc = convert_all(m, &o, inputs, n_in, to_dir);
     toon_model_free(m);
     toon_model_free(head);
     toon_face_models_free(found.faces);

@@ -4,8 +4,8 @@
  * scores, the five alignment points and the 68 landmarks), so detection can be inspected and
  * compared; the overlay draws them on the photo.
  *
- * The face models are looked for in --models, else where every command looks for models
- * (toon_cli_model_dirs), each place either holding the files or a face/ subdirectory.
+ * The face models are looked for in --models (or --model, the same), else where every command looks
+ * for models (toon_cli_model_dirs), each place either holding the files or a face/ subdirectory.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +19,7 @@
 
 static const char faces_usage[] =
     "usage: toonify faces IMAGE [--models DIR] [--debug-overlay FILE.png]\n"
+    "(--model DIR is the same as --models DIR)\n"
     "Prints the faces found in IMAGE as JSON: box, score, five points and 68 landmarks.\n";
 
 static int has_face_models(const char *dir)
@@ -90,7 +91,8 @@ int toon_cli_faces(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--debug-overlay") == 0 && i + 1 < argc)
             overlay = argv[++i];
-        else if (strcmp(argv[i], "--models") == 0 && i + 1 < argc)
+        else if ((strcmp(argv[i], "--models") == 0 || strcmp(argv[i], "--model") == 0) &&
+                 i + 1 < argc)
             models = argv[++i];
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(faces_usage, stdout);

@@ -8,8 +8,10 @@
 
 int toon_cli_info(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"model", required_argument, 0, 'm'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option longopts[] = {{"model", required_argument, 0, 'm'},
+                                             {"models", required_argument, 0, 'm'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
     const char *model_flag = NULL;
     int c;
     optind = 1;
@@ -17,7 +19,7 @@ int toon_cli_info(int argc, char **argv)
         if (c == 'm') {
             model_flag = optarg;
         } else {
-            fputs("usage: toonify info [--model PATH]\n", c == 'h' ? stdout : stderr);
+            fputs("usage: toonify info [--model|--models PATH]\n", c == 'h' ? stdout : stderr);
             return c == 'h' ? 0 : 2;
         }
     }

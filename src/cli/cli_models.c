@@ -1,7 +1,7 @@
 /*
- * `toonify models list|verify [--model DIR]`: the styles toonify finds, their files, formats
- * and checksums (and whether these are the published official ones); `verify` also loads every
- * generator and says what is wrong with any that does not load.
+ * `toonify models list|verify [--model|--models DIR]`: the styles toonify finds, their files,
+ * formats and checksums (and whether these are the published official ones); `verify` also loads
+ * every generator and says what is wrong with any that does not load.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -45,8 +45,10 @@ static int verify_style(const struct toon_style_entry *e)
 
 int toon_cli_models(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"model", required_argument, 0, 'm'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option longopts[] = {{"model", required_argument, 0, 'm'},
+                                             {"models", required_argument, 0, 'm'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
     const char *flag = NULL;
     int c;
     optind = 1;
@@ -54,7 +56,8 @@ int toon_cli_models(int argc, char **argv)
         if (c == 'm') {
             flag = optarg;
         } else {
-            fputs("usage: toonify models list|verify [--model DIR]\n", c == 'h' ? stdout : stderr);
+            fputs("usage: toonify models list|verify [--model|--models DIR]\n",
+                  c == 'h' ? stdout : stderr);
             return c == 'h' ? 0 : 2;
         }
     }

@@ -29,6 +29,13 @@ int toon_job_params_known(const char *name)
     return 0;
 }
 
+/* The size when none is asked for: the reference pipeline gives back the input's size (0), the
+ * other modes 1024 px on the long side. */
+static int default_size(const char *mode)
+{
+    return strcmp(mode, "official") == 0 ? 0 : toon_convert_default_params().size;
+}
+
 static int parse_long(const char *s, long lo, long hi, long *out)
 {
     char *end;
@@ -65,6 +72,7 @@ enum toon_status toon_job_params_set(struct toon_job_params *p, const char *name
                                 "size '%.40s' is not a whole number of pixels from 0 to 16384",
                                 value);
         p->cp.size = (int)v;
+        p->size_given = 1;
     } else if (strcmp(name, "strength") == 0) {
         char *end;
         double d = strtod(value, &end);
@@ -102,6 +110,7 @@ enum toon_status toon_job_params_set(struct toon_job_params *p, const char *name
             return toon_err_set(err, TOON_STATUS_INVALID_ARGUMENT,
                                 "mode '%.40s' is not hd, official or plain", value);
         snprintf(p->mode, sizeof p->mode, "%s", value);
+        if (!p->size_given) p->cp.size = default_size(p->mode);
     } else if (strcmp(name, "downgrade") == 0) {
         int b;
         if (!parse_bool(value, &b))

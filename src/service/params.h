@@ -13,9 +13,11 @@ struct toon_job_params {
     char style[64];                /* "" = the default style */
     char mode[16];                 /* "official" or "hd" (both run the streaming generator) */
     int downgrade;                 /* -1 = the server's default, 0 off, 1 on */
+    int size_given;                /* 1 once `size` is set: mode no longer changes it */
 };
 
-/* 1024 px, strength 0.7, PNG, fp32, default style, server's downgrade default. */
+/* 1024 px, strength 0.7, PNG, fp32, default style, server's downgrade default.  Until a size
+ * is given, mode=official makes it 0 (the input's size, as the reference pipeline gives back). */
 void toon_job_params_default(struct toon_job_params *p);
 
 /* Sets one parameter from its text.  Unknown names and bad values are

@@ -101,6 +101,59 @@ check "faces found on the astronaut, hd and official modes run" \
         run 0 $T $PHOTO -o $W/hd.png --size 256 --mode hd --face-models $FACES && ident $W/hd.png | grep -q '^png 256x256' && \
         run 0 $T $PHOTO -o $W/off.png --size 0 --mode official --face-models $FACES && ident $W/off.png | grep -q '^png 512x512' && \
         ! cmp -s $W/hd.png $W/off.png"
+# Issue 15 (10): an output never replaces an input, whatever the spelling (identity: dev+ino).
+check "an output that is an input is refused (same path, ../ spelling, hard link, a later input)" \
+    bash -c "$(declare -f run err_has); T=$T W=$W; mkdir -p $W/same && cp $PHOTO $W/same/photo.png && ln $W/same/photo.png $W/same/link.png && \
+        cp $PHOTO $W/same/b.webp && cp $PHOTO $W/same/b.png && \
+        run 2 $T $W/same/photo.png -o $W/same/ --size 64 && err_has 'is the input' && cmp $W/same/photo.png $PHOTO && \
+        run 2 $T $W/same/photo.png -o $W/same/../same/photo.png --size 64 && err_has 'is the input' && cmp $W/same/photo.png $PHOTO && \
+        run 2 $T $W/same/photo.png -o $W/same/link.png --size 64 && err_has 'is the input' && cmp $W/same/link.png $PHOTO && \
+        run 2 $T $W/same/b.webp $W/same/b.png -o $W/same --size 64 && err_has 'b.webp' && cmp $W/same/b.png $PHOTO && \
+        [[ -z \"\$(ls $W/same | grep part)\" ]]"
+check "inputs with the same base name get unique outputs, with a message" \
+    bash -c "$(declare -f run err_has ident); T=$T W=$W; mkdir -p $W/ca $W/cb $W/cc && cp $PHOTO $W/ca/x.png && cp $PHOTO $W/cb/x.png && cp $PHOTO $W/cc/x.jpg && \
+        run 0 $T $W/ca/x.png $W/cb/x.png $W/cc/x.jpg -o $W/cout --size 64 && err_has 'cb/x.png: .*x-2.png' && err_has 'cc/x.jpg: .*x-3.png' && \
+        [[ \"\$(ls $W/cout | tr '\n' ' ')\" == 'x-2.png x-3.png x.png ' ]] && ident $W/cout/x-3.png | grep -q '^png 64x64'"
+check "an existing output that is not an input is replaced" \
+    bash -c "$(declare -f run ident); T=$T W=$W; echo old > $W/exists.png && run 0 $T $PHOTO -o $W/exists.png --size 64 && ident $W/exists.png | grep -q '^png 64x64'"
+# Issue 15 (11): an empty -o, an extension no encoder has, a closed output pipe.
+check "-o '': exit 2 with a message" \
+    bash -c "$(declare -f run err_has); T=$T W=$W; cd $W && run 2 $T $PHOTO -o '' --size 64 && err_has 'empty' && [[ -z \"\$(ls $W | grep part)\" ]]"
+check "-o x.gif without --format: exit 2 naming the formats, nothing written" \
+    bash -c "$(declare -f run err_has); T=$T W=$W; run 2 $T $PHOTO -o $W/x.gif --size 64 && err_has 'png, jpg' && err_has 'gif' && [[ ! -e $W/x.gif ]]"
+cat >"$W/closed_pipe.py" <<'EOF'
+# closed_pipe.py STREAM CMD...: runs CMD with STREAM (stdout or stderr) a pipe whose reader has
+# gone; prints its exit status (negative: the signal that killed it) and its stderr.
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+which, cmd = sys.argv[1], sys.argv[2:]
+if which == "stdout":
+    p = subprocess.run(cmd, stdout=w, stderr=subprocess.PIPE)
+    err = p.stderr.decode()
+else:
+    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=w)
+    err = ""
+print(p.returncode)
+sys.stdout.write(err)
+EOF
+check "a closed stdout pipe: exit 3, a write error on stdout" \
+    bash -c "cd $W && python3 $W/closed_pipe.py stdout $T $PHOTO -o - --size 64 --format png >$W/cp.txt; cat $W/cp.txt >&2; [[ \"\$(head -1 $W/cp.txt)\" == 3 ]] && grep -q 'cannot write to stdout' $W/cp.txt"
+check "a closed stderr pipe does not kill a conversion, no temporary file is left" \
+    bash -c "$(declare -f ident); T=$T; mkdir -p $W/pipe && python3 $W/closed_pipe.py stderr $T $PHOTO -o $W/pipe/v.png --size 64 -v >$W/cp.txt; [[ \"\$(head -1 $W/cp.txt)\" == 0 ]] && ident $W/pipe/v.png | grep -q '^png 64x64' && [[ \"\$(ls $W/pipe)\" == v.png ]]"
+# Issue 15 (12): --model and --models are the same option in every command.
+check "--models and --model are accepted by convert, info, models list and faces" \
+    bash -c "$(declare -f run err_has); T=$T W=$W; TFL=$SHARED/models/whitebox_cartoon_gan_fp16.tflite; \
+        run 0 $T $PHOTO -o $W/ms.png --size 64 --mode plain --models \$TFL && run 0 $T $PHOTO -o $W/m1.png --size 64 --mode plain --model \$TFL && cmp $W/ms.png $W/m1.png && \
+        run 0 $T info --models \$TFL && grep -q '^model: .*tflite' $W/out && \
+        run 0 $T models list --models $SHARED/models && grep -q 'style ' $W/out && \
+        run 0 $T faces $PHOTO --model $FACES && grep -q '\"score\"' $W/out && \
+        $T --help | grep -q -- '--models' && $T serve --help | grep -q -- '--model[ ,]' && $T worker --help | grep -q -- '--model[ ,]'"
+# Issue 15 (13): official mode gives back the input's size unless --size says otherwise.
+check "official mode without --size: the input's size, the same bytes as --size 0" \
+    bash -c "$(declare -f run ident); T=$T W=$W; run 0 $T $PHOTO -o $W/od.png --mode official --face-models $FACES && \
+        run 0 $T $PHOTO -o $W/o0.png --mode official --size 0 --face-models $FACES && ident $W/od.png | grep -q '^png 512x512' && cmp $W/od.png $W/o0.png && \
+        run 0 $T $PHOTO -o $W/o3.png --mode official --size 300 --face-models $FACES && ident $W/o3.png | grep -q '^png 300x300'"
 check "--help and --version" \
     bash -c "$T --help | grep -q 'usage: toonify' && $T --version | grep -q '^toonify '"
 

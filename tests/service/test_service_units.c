@@ -133,6 +133,30 @@ static void test_params(void)
     CHECK(toon_job_params_known("style") && !toon_job_params_known("bogus"));
 }
 
+/* Issue 15 (13): official mode gives back the input's size when no size is asked for, in
+ * whatever order the parameters come; an explicit size, 0 included, is kept. */
+static void test_params_official_size(void)
+{
+    struct toon_job_params p;
+    struct toon_err err;
+    toon_job_params_default(&p);
+    CHECK_OK(toon_job_params_set(&p, "mode", "official", &err));
+    CHECK_EQ(p.cp.size, 0);
+    CHECK_OK(toon_job_params_set(&p, "mode", "hd", &err));
+    CHECK_EQ(p.cp.size, 1024);
+    CHECK_OK(toon_job_params_set(&p, "size", "640", &err));
+    CHECK_OK(toon_job_params_set(&p, "mode", "official", &err));
+    CHECK_EQ(p.cp.size, 640);
+    toon_job_params_default(&p);
+    CHECK_OK(toon_job_params_set(&p, "mode", "official", &err));
+    CHECK_OK(toon_job_params_set(&p, "size", "512", &err));
+    CHECK_EQ(p.cp.size, 512);
+    toon_job_params_default(&p);
+    CHECK_OK(toon_job_params_set(&p, "size", "1024", &err));
+    CHECK_OK(toon_job_params_set(&p, "mode", "official", &err));
+    CHECK_EQ(p.cp.size, 1024);
+}
+
 static void test_redis_url(void)
 {
     struct toon_redis_url u;
@@ -217,7 +241,12 @@ static void test_job_record(void)
 }
 
 static const struct test_case tests[] = {
-    {"boundary", test_boundary}, {"parts", test_parts},         {"bad_bodies", test_bad_bodies},
-    {"params", test_params},     {"redis_url", test_redis_url}, {"job_record", test_job_record},
+    {"boundary", test_boundary},
+    {"parts", test_parts},
+    {"bad_bodies", test_bad_bodies},
+    {"params", test_params},
+    {"params_official_size", test_params_official_size},
+    {"redis_url", test_redis_url},
+    {"job_record", test_job_record},
 };
 TEST_MAIN(tests)
