@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what toonify needs to build, test and benchmark on Debian 12, from Debian's archive.
 #   tools/install-deps.sh          build and test dependencies
-#   tools/install-deps.sh --bench  also the peers' needs (python3-opencv for bench inputs)
+#   tools/install-deps.sh --bench  also the peers' needs (node and npm)
+# python3-opencv is a test dependency: test_pupil_cv2 compares the pupil finder with OpenCV.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang clang-format
       libdnnl-dev libjpeg62-turbo-dev libspng-dev libwebp-dev libexif-dev
       libmicrohttpd-dev libzip-dev libcjson-dev libhiredis-dev redis-server nginx
-      python3 ca-certificates time)
+      python3 python3-numpy python3-opencv ca-certificates time)
 if [[ "${1:-}" == "--bench" ]]; then
-    pkgs+=(python3-numpy python3-opencv nodejs npm)
+    pkgs+=(nodejs npm)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
