@@ -17,6 +17,7 @@
 #include "image/codec.h"
 #include "image_testutil.h"
 #include "test.h"
+#include "webp_forge.h"
 
 /* ---- measured operations ----------------------------------------------------------------- */
 
@@ -248,6 +249,52 @@ static void test_webp_heap(void)
     free(rgb);
 }
 
+/* A hostile file must be refused (`status`, a message naming `needle`) with its heap within the
+ * plan whenever the probe accepted it, and small. */
+static void check_refused(const uint8_t *d, size_t len, const char *what, enum toon_status status,
+                          const char *needle)
+{
+    struct toon_image_info info;
+    struct toon_err err = {{0}};
+    enum toon_status probed = toon_image_probe(d, len, &info, &err);
+    size_t plan = probed == TOON_STATUS_OK ? toon_imgreader_plan_bytes(&info) : 0;
+    size_t start = toon_heap_meter_start();
+    struct toon_imgreader *r = NULL;
+    enum toon_status st = toon_imgreader_open(d, len, NULL, &r, &err);
+    toon_imgreader_free(r);
+    size_t peak = toon_heap_meter_peak() - start;
+    fprintf(stderr, "  decode %s: %s (%s), peak %zu, plan %zu\n", what, toon_status_str(st),
+            err.msg, peak, plan);
+    if (probed == TOON_STATUS_OK && peak > plan)
+        TEST_FAIL_("%s: heap peak %zu > plan %zu", what, peak, plan);
+    CHECK_EQ(probed, status);
+    CHECK_EQ(st, status);
+    CHECK_STR_CONTAINS(err.msg, needle);
+    CHECK_INT(peak, <, 256 * 1024); /* refused before anything sized by the picture exists */
+}
+
+/* Issue 15: a lossy WebP with two ALPH chunks, the first raw (compression method 0), the second
+ * lossless and naming 4096 Huffman groups.  The pre-scan used to check only the first, while
+ * libwebp decodes the last one before the picture and allocated 87 MB of Huffman tables under a
+ * plan of 16 MB. */
+static void test_webp_two_alph(void)
+{
+    size_t len;
+    uint8_t *d = tw_webp_two_alph(1024, 1024, &len);
+    check_refused(d, len, "two ALPH chunks, 1024x1024", TOON_STATUS_CORRUPT, "2 ALPH chunks");
+    free(d);
+}
+
+/* The same ALPH chunk, alone, with a lossy picture and then a lossless one: the pre-scan checked
+ * the lossless stream and skipped the ALPH, libwebp decoded the lossy picture and its alpha. */
+static void test_webp_two_images(void)
+{
+    size_t len;
+    uint8_t *d = tw_webp_two_images(1024, 1024, &len);
+    check_refused(d, len, "VP8 and VP8L chunks, 1024x1024", TOON_STATUS_CORRUPT, "2 image chunks");
+    free(d);
+}
+
 static void test_meter_active(void)
 {
     CHECK(toon_heap_meter_active());
@@ -256,5 +303,6 @@ static void test_meter_active(void)
 static const struct test_case tests[] = {
     {"meter_active", test_meter_active},   {"jpeg_heap", test_jpeg_heap},
     {"png_heap", test_png_heap},           {"webp_heap", test_webp_heap},
+    {"webp_two_alph", test_webp_two_alph}, {"webp_two_images", test_webp_two_images},
 };
 TEST_MAIN(tests)
