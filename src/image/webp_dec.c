@@ -4,7 +4,11 @@
  * rotates.  Animated files are refused.
  *
  * A bounds-checked walk over the RIFF chunks reads the VP8X canvas size (checked against the
- * limits before libwebp parses anything) and the EXIF chunk (orientation).
+ * limits before libwebp parses anything) and the EXIF chunk (orientation), and counts the image
+ * (VP8, VP8L) and alpha (ALPH) chunks.  A still image has one of each at most, and files with
+ * more are refused as corrupt: libwebp would decode the first image chunk and the last ALPH
+ * chunk before it, whichever the walk had checked (issue 15: a raw first ALPH chunk hid a
+ * hostile lossless one from the scan below, and libwebp took 87 MB under a 16 MB plan).
  *
  * libwebp allocates with malloc.  Its largest blocks are the ARGB planes of lossless streams and
  * their Huffman tables, whose number the file chooses; see webp_vp8l_bytes() and
@@ -37,6 +41,7 @@ struct webp_chunks {
     size_t vp8l_len;
     const uint8_t *alph; /* ALPH chunk body (alpha of a lossy image) */
     size_t alph_len;
+    int n_image, n_alph; /* VP8 and VP8L chunks; ALPH chunks */
 };
 
 static uint32_t le32(const uint8_t *p)
@@ -66,12 +71,16 @@ static void webp_walk(const uint8_t *d, size_t len, struct webp_chunks *c)
         } else if (!memcmp(d + p, "EXIF", 4) && !c->exif) {
             c->exif = body;
             c->exif_len = size;
-        } else if (!memcmp(d + p, "VP8L", 4) && !c->vp8l) {
-            c->vp8l = body;
-            c->vp8l_len = size;
-        } else if (!memcmp(d + p, "ALPH", 4) && !c->alph) {
-            c->alph = body;
-            c->alph_len = size;
+        } else if (!memcmp(d + p, "VP8 ", 4) || !memcmp(d + p, "VP8L", 4)) {
+            if (c->n_image++ == 0 && d[p + 3] == 'L') {
+                c->vp8l = body;
+                c->vp8l_len = size;
+            }
+        } else if (!memcmp(d + p, "ALPH", 4)) {
+            if (c->n_alph++ == 0) {
+                c->alph = body;
+                c->alph_len = size;
+            }
         }
         size_t step = size + (size & 1);
         if (step > end - p - 8) break;
@@ -143,6 +152,20 @@ static void webp_dec_free(void *p)
     toon_free(d);
 }
 
+/* Refuses files with more than one image or alpha chunk (see the top of this file). */
+static enum toon_status webp_check_chunks(const struct webp_chunks *c, struct toon_err *err)
+{
+    if (c->n_image > 1)
+        return toon_err_set(err, TOON_STATUS_CORRUPT,
+                            "corrupt WebP: %d image chunks (VP8, VP8L), a still image has one",
+                            c->n_image);
+    if (c->n_alph > 1)
+        return toon_err_set(err, TOON_STATUS_CORRUPT,
+                            "corrupt WebP: %d ALPH chunks, a still image has one alpha plane",
+                            c->n_alph);
+    return TOON_STATUS_OK;
+}
+
 /* Refuses lossless streams whose Huffman tables would exceed what the plan allows. */
 static enum toon_status webp_check_groups(const struct webp_chunks *c, int w, int h,
                                           struct toon_err *err)
@@ -174,7 +197,9 @@ enum toon_status toon_webp_dec_open(const uint8_t *data, size_t len,
     info->progressive = 1; /* always decoded whole */
     struct webp_chunks c = {0};
     webp_walk(data, len, &c);
-    enum toon_status st = toon_exif_orientation(c.exif, c.exif_len, &info->orientation, err);
+    enum toon_status st = webp_check_chunks(&c, err);
+    if (st != TOON_STATUS_OK) return st;
+    st = toon_exif_orientation(c.exif, c.exif_len, &info->orientation, err);
     if (st != TOON_STATUS_OK) return st;
     if (c.have_vp8x) {
         if (c.canvas_w > 0x7fffffffu || c.canvas_h > 0x7fffffffu)

@@ -18,6 +18,7 @@
 #include "image/codec.h"
 #include "image_testutil.h"
 #include "test.h"
+#include "webp_forge.h"
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
@@ -1265,6 +1266,14 @@ static void test_write_fuzz_corpus(void)
     WebPFree(out);
     p = webp_group_bomb(64, 64, 300, &len);
     write_seed(dir, "decode_webp", "huffman_groups.webp", p, len);
+    free(p);
+    /* Issue 15: libwebp decodes the last of two ALPH chunks and the first of two pictures; the
+     * pre-scan checked the first ALPH chunk, and the lossless picture's stream only. */
+    p = tw_webp_two_alph(1024, 1024, &len);
+    write_seed(dir, "decode_webp", "two_alph_groups.webp", p, len);
+    free(p);
+    p = tw_webp_two_images(1024, 1024, &len);
+    write_seed(dir, "decode_webp", "two_images_groups.webp", p, len);
     free(p);
 }
 

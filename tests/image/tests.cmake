@@ -12,8 +12,8 @@ toon_test(test_image_resize LABELS unit
 target_compile_definitions(test_image_resize PRIVATE
   TOON_IMAGE_TEST_DATA="${CMAKE_CURRENT_LIST_DIR}/data")
 
-# Plans against the whole process heap (libjpeg and libwebp malloc directly): replaces malloc.
+# Plans against the whole process heap (libjpeg and libwebp malloc directly): the heap meter.
 toon_test(test_image_heap LABELS unit
-  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_image_heap.c
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_image_heap.c ${CMAKE_CURRENT_LIST_DIR}/../heap_meter.c
   LIBS toon_image PkgConfig::SPNG PkgConfig::WEBP JPEG::JPEG)
 target_include_directories(test_image_heap PRIVATE ${CMAKE_CURRENT_LIST_DIR})
