@@ -20,8 +20,9 @@ int toon_vp8l_max_groups(int w, int h);
 size_t toon_vp8l_scan_plan_bytes(int w, int h);
 
 /* Scans a VP8L stream: with has_header, a VP8L chunk body (signature and size first); without,
- * an ALPH image stream of a w x h alpha plane.  *groups gets the number of distinct Huffman
- * groups of the main image.  A stream the scan cannot follow is reported as corrupt. */
+ * an ALPH image stream of a w x h alpha plane.  *groups gets the number of Huffman groups the
+ * decoder will allocate for the main image: the highest group index plus one, which bounds the
+ * distinct groups from above.  A stream the scan cannot follow is reported as corrupt. */
 enum toon_status toon_vp8l_groups(const uint8_t *data, size_t len, int has_header, int w, int h,
                                   int *groups, struct toon_err *err);
 
