@@ -311,11 +311,16 @@ static enum MHD_Result job_not_done(struct toon_request *r, struct toon_job *j)
     pthread_mutex_lock(&r->svc->mu);
     enum toon_job_state s = j->state;
     int code = j->http_code ? j->http_code : 500;
-    if (s == TOON_JOB_FAILED || s == TOON_JOB_CANCELLED)
+    if (s == TOON_JOB_CANCELLED) {
+        /* Whatever code an older record carries: a cancelled job's result is gone for good. */
+        code = toon_status_http_code(TOON_STATUS_CANCELLED);
+        snprintf(msg, sizeof msg, "the job was cancelled: %s", j->detail);
+    } else if (s == TOON_JOB_FAILED) {
         snprintf(msg, sizeof msg, "%s", j->detail);
-    else
+    } else {
         snprintf(msg, sizeof msg, "the job is %s (%.0f%% done); poll /api/v1/jobs/%s",
                  toon_job_state_name(s), j->progress * 100, j->id);
+    }
     char error[64];
     snprintf(error, sizeof error, "%s", j->error[0] ? j->error : "not ready");
     pthread_mutex_unlock(&r->svc->mu);

@@ -115,7 +115,7 @@ def t_cancel():
     st, _, j = srv.json("DELETE", "/api/v1/jobs/" + queued["id"])
     check(st == 200 and j["state"] == "cancelled", (st, j))
     st, _, j = srv.json("GET", "/api/v1/jobs/%s/result" % queued["id"])
-    check(st == 499 and j["error"] == "cancelled", (st, j))
+    check(st == 410 and j["error"] == "cancelled" and "cancelled" in j["detail"], (st, j))
     st, _, j = srv.json("DELETE", "/api/v1/jobs/" + long_job["id"])
     check(st == 200, (st, j))
     j = srv.wait_job(long_job["id"], timeout=120)

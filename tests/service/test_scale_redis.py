@@ -382,7 +382,7 @@ def t_sigterm_hands_back_and_cancel():
     j = wait_state(jid, lambda j: j["state"] in ("done", "failed", "cancelled"), "an end")
     check(j["state"] == "cancelled", j)
     st, _, _ = front.request("GET", "/api/v1/jobs/%s/result" % jid)
-    check(st == 499, "result of a cancelled job: %d" % st)
+    check(st == 410, "result of a cancelled job: %d" % st)
     # The page itself comes through the balancer too.
     st, h, data = front.request("GET", "/")
     check(st == 200 and b"<html" in data.lower(), st)
