@@ -24,6 +24,7 @@
 #include "core/procmem.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "image/backend.h"
 #include "service/internal.h"
 #include "service/memory.h"
 
@@ -255,6 +256,9 @@ enum toon_status toon_job_prepare(struct toon_service *svc, const struct toon_jo
         }
         goto fail;
     }
+    /* The decoder would refuse it when the job runs: refuse it now, before it takes a slot. */
+    st = toon_limits_check(&j->info, &j->params.cp.limits, err);
+    if (st != TOON_STATUS_OK) goto fail;
     toon_job_bind_style(svc, j);
     st = admit(svc, j, svc->styles[j->style].model, err);
     if (st != TOON_STATUS_OK) goto fail;

@@ -16,6 +16,31 @@
 #include "service/internal.h"
 #include "service/routes.h"
 
+/* The 202 answer: the batch's job ids in order, and the files refused at submission with their
+ * own errors (they are failed jobs of the batch, and take no place in the queue). */
+static cJSON *batch_answer(const char *batch, struct toon_job **jobs, int n)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", batch);
+    cJSON_AddNumberToObject(o, "total", n);
+    cJSON *ids = cJSON_AddArrayToObject(o, "jobs");
+    cJSON *failed = cJSON_AddArrayToObject(o, "failed");
+    for (int i = 0; i < n; i++) {
+        const struct toon_job *j = jobs[i];
+        cJSON_AddItemToArray(ids, cJSON_CreateString(j->id));
+        if (j->state != TOON_JOB_FAILED) continue;
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddNumberToObject(f, "index", j->index);
+        cJSON_AddStringToObject(f, "id", j->id);
+        cJSON_AddStringToObject(f, "filename", j->filename);
+        cJSON_AddStringToObject(f, "error", j->error);
+        cJSON_AddStringToObject(f, "detail", j->detail);
+        cJSON_AddNumberToObject(f, "code", j->http_code);
+        cJSON_AddItemToArray(failed, f);
+    }
+    return o;
+}
+
 enum MHD_Result toon_routes_batch_create(struct toon_request *r)
 {
     struct toon_service *svc = r->svc;
@@ -50,20 +75,14 @@ enum MHD_Result toon_routes_batch_create(struct toon_request *r)
         jobs[i]->index = i;
     }
     toon_upload_free(&up);
-    cJSON *ids = cJSON_CreateArray();
-    for (int i = 0; st == TOON_STATUS_OK && i < n; i++)
-        cJSON_AddItemToArray(ids, cJSON_CreateString(jobs[i]->id));
+    cJSON *o = st == TOON_STATUS_OK ? batch_answer(batch, jobs, n) : NULL;
     if (st == TOON_STATUS_OK) st = toon_jobs_enqueue(svc, jobs, n, &err);
     if (st != TOON_STATUS_OK) {
         for (int i = 0; i < n; i++) toon_job_free(jobs[i]);
         toon_free(jobs);
-        cJSON_Delete(ids);
+        cJSON_Delete(o);
         return toon_http_status(r, st, err.msg);
     }
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", batch);
-    cJSON_AddNumberToObject(o, "total", n);
-    cJSON_AddItemToObject(o, "jobs", ids);
     toon_free(jobs);
     return toon_http_json(r, 202, o);
 }

@@ -12,10 +12,12 @@ import json
 import os
 import shutil
 import socket
+import struct
 import sys
 import threading
 import time
 import zipfile
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from svc import Runner, Server, image_size, multipart  # noqa: E402
@@ -240,6 +242,57 @@ def t_restart_history():
         srv2.stop()
 
 
+def huge_png(w=60000, h=60000):
+    """A valid PNG header declaring w x h pixels, with one tiny IDAT: a few hundred bytes."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+            + chunk(b"IEND", b""))
+
+
+
+
+def spooled():
+    return [f for f in os.listdir(os.path.join(OUT, ".work")) if f.endswith(".in")]
+
+
+def t_limits_at_submission():
+    # The header's size is checked when the job is submitted: no 202, no queue slot, no spool.
+    big = huge_png()
+    check(len(big) < 300, len(big))
+    before = srv.json("GET", "/api/v1/status")[2]["jobs"]["submitted"]
+    st, _, j = srv.json("POST", "/api/v1/jobs", big, {"Content-Type": "image/png"})
+    check(st == 413 and j["error"] == "too large" and "60000x60000" in j["detail"], (st, j))
+    check(srv.json("GET", "/api/v1/status")[2]["jobs"]["submitted"] == before, "took a slot")
+    check(not spooled(), "spooled: %s" % spooled())
+    # In a batch the bad file gets its own error in the answer; the good one runs.
+    body, ct = multipart([("size", "128"), ("mode", "plain")],
+                         [("files", "ok.png", PHOTO, "image/png"), ("files", "huge.png", big, "image/png")])
+    st, _, b = srv.json("POST", "/api/v1/batches", body, {"Content-Type": ct})
+    check(st == 202 and b["total"] == 2 and len(b["jobs"]) == 2, (st, b))
+    bad = b.get("failed", [])
+    check(len(bad) == 1 and bad[0]["index"] == 1 and bad[0]["filename"] == "huge.png", b)
+    check(bad[0]["code"] == 413 and "60000x60000" in bad[0]["detail"], b)
+    st, _, j = srv.json("GET", "/api/v1/jobs/" + b["jobs"][1])
+    check(st == 200 and j["state"] == "failed" and j["error"]["code"] == 413, (st, j))
+    check(srv.wait_job(b["jobs"][0])["state"] == "done", "the good file of the batch")
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 def calibrated_server(name):
     """A server whose memory limit leaves about 64 MB for jobs beyond the idle server and the
     16 MB reserve: a 256 px job (about 41 MB planned) fits, a 4096 px one (about 92 MB) never
@@ -338,11 +391,13 @@ try:
                      ("synchronous cartoonize", t_sync), ("cancel queued and running", t_cancel),
                      ("result before it is ready: 409", t_result_not_ready),
                      ("batch with a ZIP and a bad file", t_batch_zip), ("errors", t_errors),
+                     ("header limits at submission", t_limits_at_submission),
                      ("history lists finished jobs", t_list_history), ("metrics", t_metrics),
                      ("graceful stop, history after a restart", t_restart_history),
                      ("413 with the size that fits, downgrade", t_memory_413_and_downgrade),
                      ("queue full: 503 with Retry-After", t_queue_full_503),
                      ("no model: 503 and instructions", t_no_model)]:
+
         T.run(name, fn)
 finally:
     srv.kill()
