@@ -151,8 +151,10 @@ enum toon_status toon_random_id(char out[33], struct toon_err *err);
 struct cJSON;
 struct cJSON *toon_job_json(const struct toon_service *svc, const struct toon_job *j);
 /* The inverse: a job from its JSON (a history sidecar, or a job record in Redis); NULL if it is
- * not usable.  Without any_state only finished jobs (history) are accepted. */
-struct toon_job *toon_job_from_json(const struct cJSON *o, int any_state);
+ * not usable, and err says why.  Without any_state only finished jobs (history) are accepted.
+ * The JSON is untrusted: every number must be finite, in its range, and whole where it counts
+ * something, or the whole record is refused. */
+struct toon_job *toon_job_from_json(const struct cJSON *o, int any_state, struct toon_err *err);
 /* 1 if id is 32 lowercase hex digits. */
 int toon_job_id_valid(const char *id);
 
@@ -220,9 +222,26 @@ int toon_rjob_update(struct toon_service *svc, struct toon_redis *r, const struc
 int toon_rjob_finish(struct toon_service *svc, struct toon_redis *r, const struct toon_job *j,
                      const char *part, struct toon_err *err);
 
+/* ---- outputs.c: reading back the outputs directory, which is untrusted ---- */
+struct stat;
+/* Opens outputs/<name> for reading when it is a regular file reached without a link (and
+ * without blocking); the descriptor, or -1 with errno (EINVAL: not a plain name or not a
+ * regular file, ELOOP: a link). */
+int toon_outputs_open(const struct toon_service *svc, const char *name, struct stat *st);
+/* 1 if outputs/<name> is a result toon_outputs_open would serve. */
+int toon_outputs_is_result(const struct toon_service *svc, const char *name);
+/* Reads outputs/<name>, a regular file of at most max bytes, NUL-terminated into *out
+ * (toon_free). */
+enum toon_status toon_outputs_read_small(const struct toon_service *svc, const char *name,
+                                         size_t max, char **out, struct toon_err *err);
+
 /* ---- history.c ---- */
-/* Writes outputs/<name>.json beside the result (atomically). */
-void toon_history_save(struct toon_service *svc, const struct toon_job *j);
+/* Writes outputs/<name>.json beside the result, durably (fsync, rename, fsync of outputs/).
+ * j is the caller's own copy of the job as it will be published (no lock is taken). */
+enum toon_status toon_history_save(struct toon_service *svc, const struct toon_job *j,
+                                   struct toon_err *err);
+/* fsyncs a directory, so the names just renamed into it survive a crash. */
+enum toon_status toon_fsync_dir(const char *dir, struct toon_err *err);
 /* Restores finished jobs from the sidecars in outputs/ (the newest `max` of them). */
 void toon_history_load(struct toon_service *svc, int max);
 

@@ -152,11 +152,12 @@ static enum toon_status load(struct toon_service *svc, struct toon_redis *r, con
     if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 4 &&
         rep->element[1]->type == REDIS_REPLY_STRING) {
         cJSON *o = cJSON_ParseWithLength(rep->element[1]->str, rep->element[1]->len);
-        struct toon_job *j = o ? toon_job_from_json(o, 1) : NULL;
+        struct toon_err why = {"not JSON"};
+        struct toon_job *j = o ? toon_job_from_json(o, 1, &why) : NULL;
         cJSON_Delete(o);
         if (!j) {
-            st =
-                toon_err_set(err, TOON_STATUS_CORRUPT, "the record of job %.40s is unreadable", id);
+            st = toon_err_set(err, TOON_STATUS_CORRUPT, "the record of job %.40s is unreadable: %s",
+                              id, why.msg);
         } else {
             const redisReply *s = rep->element[0], *a = rep->element[2], *w = rep->element[3];
             if (s->type == REDIS_REPLY_STRING)

@@ -5,12 +5,13 @@
  * Every error is JSON {"error": ..., "detail": ...} with the HTTP code of its toonify status
  * (toon_status_http_code): 400 bad parameter, 404 unknown id, 413 too large or over the memory
  * budget (with "fit_size", the largest size that would fit), 415 not an image, 422 corrupt
- * image, 503 queue full or no model (with Retry-After).
+ * image, 503 queue full, no model or (scale-out) no live worker (with Retry-After).
  */
 #include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/procmem.h"
 #include "core/alloc.h"
@@ -302,7 +303,13 @@ static enum MHD_Result send_result(struct toon_request *r, struct toon_job *j, i
         if (st != TOON_STATUS_OK) return toon_http_status(r, st, err.msg);
         return toon_http_temp_file(r, path, toon_format_mime(f), attach ? name : NULL);
     }
-    return toon_http_file(r, path, toon_format_mime(f), attach ? name : NULL);
+    /* Only a regular file inside outputs/, reached without a link. */
+    struct stat st;
+    int fd = toon_outputs_open(r->svc, name, &st);
+    if (fd < 0)
+        return toon_http_error(r, 404, "not found",
+                               "the result file is missing on disk, or is not a regular file");
+    return toon_http_fd(r, fd, toon_format_mime(f), attach ? name : NULL);
 }
 
 static enum MHD_Result job_not_done(struct toon_request *r, struct toon_job *j)

@@ -3,12 +3,14 @@
  * is not stored separately: its jobs carry its id (and their sidecars too), so a batch's
  * finished files survive an interrupted batch and a restart.  Files that cannot run (not an
  * image, could never fit) become failed jobs of the batch with their own message, so the rest
- * still runs; the batch as a whole is refused only when the queue has no room for it (503).
+ * still runs, and the answer lists them under "failed"; the batch as a whole is refused only
+ * when the queue has no room for it, or (scale-out) no worker is alive (503).
  * The ZIP holds the finished results, written by libzip to a temporary file and streamed.
  */
 #include <cJSON.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zip.h>
 
@@ -163,6 +165,28 @@ static void zip_name(const struct toon_job *j, char *buf, size_t len)
     snprintf(buf, len, "%03d_%s.%s", j->index + 1, stem, toon_format_ext(j->params.cp.format));
 }
 
+/* A ZIP source for a finished job's result: a file fetched from Redis (path), or the result in
+ * outputs/, opened only when it is a regular file reached without a link.  NULL when missing. */
+static zip_source_t *result_source(struct toon_service *svc, zip_t *z, const struct toon_job *j,
+                                   const char *path)
+{
+    if (path) return access(path, R_OK) == 0 ? zip_source_file(z, path, 0, -1) : NULL;
+    char name[128];
+    pthread_mutex_lock(&svc->mu);
+    snprintf(name, sizeof name, "%s", j->out_name);
+    pthread_mutex_unlock(&svc->mu);
+    struct stat st;
+    int fd = toon_outputs_open(svc, name, &st);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        if (fd >= 0) close(fd);
+        return NULL;
+    }
+    zip_source_t *src = zip_source_filep(z, f, 0, -1); /* takes f over */
+    if (!src) fclose(f);
+    return src;
+}
+
 static enum MHD_Result batch_zip(struct toon_request *r, const char *id, struct toon_job **list,
                                  int n)
 {
@@ -199,8 +223,7 @@ static enum MHD_Result batch_zip(struct toon_request *r, const char *id, struct 
             }
             snprintf(path, sizeof path, "%s", fetched[i]);
         }
-        if (access(path, R_OK) != 0) continue;
-        zip_source_t *src = zip_source_file(z, path, 0, -1);
+        zip_source_t *src = result_source(svc, z, list[i], svc->redis ? path : NULL);
         if (!src) continue;
         zip_int64_t idx = zip_file_add(z, name, src, ZIP_FL_ENC_UTF_8 | ZIP_FL_OVERWRITE);
         if (idx < 0) {
