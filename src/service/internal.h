@@ -95,6 +95,9 @@ struct toon_service {
     int n_queued, n_running;
     size_t reserved; /* sum of the running jobs' cost_bytes */
     int stopping;
+    double writable_at;     /* when the outputs directory was last found writable or not */
+    int writable_ok;        /* what that check found */
+    char writable_why[512]; /* why not, when not */
     /* threads */
     pthread_t *workers;
     int n_workers_started;
@@ -212,6 +215,9 @@ enum toon_status toon_rjobs_fetch_result(struct toon_service *svc, const struct 
 /* The most memory a live worker has for one job (SIZE_MAX when no worker is known), and which
  * worker that is. */
 size_t toon_rjobs_room(struct toon_service *svc, char *who, size_t who_len);
+/* How many workers were seen in the last TOON_WORKER_STALE_S seconds; -1 with err when Redis
+ * cannot be asked. */
+int toon_rjobs_live_workers(struct toon_service *svc, struct toon_err *err);
 /* Workers, queue length and counters for /api/v1/status. */
 struct cJSON *toon_rjobs_status(struct toon_service *svc);
 /* For workers: a state change of a job that has not ended (0: it has ended, 1: done, 2: done
@@ -234,6 +240,14 @@ int toon_outputs_is_result(const struct toon_service *svc, const char *name);
  * (toon_free). */
 enum toon_status toon_outputs_read_small(const struct toon_service *svc, const char *name,
                                          size_t max, char **out, struct toon_err *err);
+/* 1 if a file can be created and removed in outputs/ and outputs/.work right now (checked at
+ * most once a second); else 0 and why says what failed. */
+int toon_outputs_writable(struct toon_service *svc, char *why, size_t why_len);
+
+/* ---- readiness.c ---- */
+/* NULL when a job submitted now can complete; else a reason code ("no-model", "shutting-down",
+ * "outputs-not-writable", "redis-unreachable", "no-worker") and, in detail, a sentence. */
+const char *toon_service_not_ready(struct toon_service *svc, char *detail, size_t len);
 
 /* ---- history.c ---- */
 /* Writes outputs/<name>.json beside the result, durably (fsync, rename, fsync of outputs/).

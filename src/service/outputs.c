@@ -5,6 +5,9 @@
  * only when fstat says it is a regular file (sidecars: of a bounded size).  Names come from
  * sidecars already checked to be plain names (no '/', no leading '.'), so openat on the
  * directory keeps every file served inside it.
+ *
+ * Also here: whether the directory can be written, for /readyz (a real create and unlink,
+ * remembered for a second so a probe every few seconds costs nothing).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +18,9 @@
 
 #include "core/alloc.h"
 #include "service/internal.h"
+
+/* How long a writability check is trusted. */
+#define WRITABLE_CACHE_S 1.0
 
 static int open_in(const char *dir, const char *name, struct stat *st)
 {
@@ -87,4 +93,43 @@ int toon_outputs_is_result(const struct toon_service *svc, const char *name)
     if (fd < 0) return 0;
     close(fd);
     return 1;
+}
+
+/* Creates and removes a file in dir; 0 with why filled when that fails. */
+static int try_write(const char *dir, char *why, size_t why_len)
+{
+    char id[33], path[4400];
+    if (toon_random_id(id, NULL) != TOON_STATUS_OK) id[0] = 0;
+    snprintf(path, sizeof path, "%.4200s/.ready-%s", dir, id);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, "ok", 2) != 2 || close(fd) != 0) {
+        snprintf(why, why_len, "cannot write in %.4000s: %s", dir, strerror(errno));
+        if (fd >= 0) unlink(path);
+        return 0;
+    }
+    if (unlink(path) != 0) {
+        snprintf(why, why_len, "cannot remove files in %.4000s: %s", dir, strerror(errno));
+        return 0;
+    }
+    return 1;
+}
+
+int toon_outputs_writable(struct toon_service *svc, char *why, size_t why_len)
+{
+    double now = toon_now();
+    pthread_mutex_lock(&svc->mu);
+    int fresh = now - svc->writable_at < WRITABLE_CACHE_S && now >= svc->writable_at;
+    int ok = svc->writable_ok;
+    snprintf(why, why_len, "%s", svc->writable_why);
+    pthread_mutex_unlock(&svc->mu);
+    if (fresh) return ok;
+    /* Results are written in work/ and renamed into outputs/; sidecars go to outputs/. */
+    ok = try_write(svc->outputs, why, why_len) && try_write(svc->work, why, why_len);
+    if (ok) why[0] = 0;
+    pthread_mutex_lock(&svc->mu);
+    svc->writable_at = now;
+    svc->writable_ok = ok;
+    snprintf(svc->writable_why, sizeof svc->writable_why, "%s", why);
+    pthread_mutex_unlock(&svc->mu);
+    return ok;
 }

@@ -400,6 +400,23 @@ static enum MHD_Result api_cartoonize(struct toon_request *r)
     return ret;
 }
 
+/* 200 {"status": "ready"}, or 503 with the reason and a sentence (Retry-After included). */
+static enum MHD_Result readyz(struct toon_request *r)
+{
+    char detail[700];
+    const char *reason = toon_service_not_ready(r->svc, detail, sizeof detail);
+    cJSON *o = cJSON_CreateObject();
+    if (!reason) {
+        cJSON_AddStringToObject(o, "status", "ready");
+        return toon_http_json(r, 200, o);
+    }
+    cJSON_AddStringToObject(o, "status", "not ready");
+    cJSON_AddStringToObject(o, "error", "not ready");
+    cJSON_AddStringToObject(o, "reason", reason);
+    cJSON_AddStringToObject(o, "detail", detail);
+    return toon_http_json(r, 503, o);
+}
+
 static enum MHD_Result serve_asset(struct toon_request *r)
 {
     const struct toon_asset *a = toon_asset_find(r->url);
@@ -434,24 +451,7 @@ enum MHD_Result toon_routes_dispatch(struct toon_request *r)
         cJSON_AddStringToObject(o, "status", "ok");
         return toon_http_json(r, 200, o);
     }
-    if (!strcmp(u, "/readyz")) {
-        pthread_mutex_lock(&svc->mu);
-        int stopping = svc->stopping;
-        pthread_mutex_unlock(&svc->mu);
-        if (svc->n_styles == 0) return no_model(r);
-        if (stopping) return toon_http_error(r, 503, "not ready", "the server is shutting down");
-        if (svc->redis) { /* scale-out: no job can be taken without the store */
-            struct toon_err err = {""};
-            struct toon_redis *c = NULL;
-            enum toon_status st = toon_redis_get(&svc->pool, &c, &err);
-            if (st == TOON_STATUS_OK) st = toon_redis_do(c, &err, "PING");
-            toon_redis_put(&svc->pool, c); /* closes it if broken */
-            if (st != TOON_STATUS_OK) return toon_http_error(r, 503, "not ready", err.msg);
-        }
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "status", "ready");
-        return toon_http_json(r, 200, o);
-    }
+    if (!strcmp(u, "/readyz")) return readyz(r);
     if (!strcmp(u, "/metrics")) {
         char *text;
         size_t len;

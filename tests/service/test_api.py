@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -400,8 +401,31 @@ def t_sidecar_numbers():
         s.stop()
 
 
+def chattr(flag, path):
+    r = subprocess.run(["chattr", flag, path], capture_output=True, text=True)
+    check(r.returncode == 0, "chattr %s %s: %s (the test needs a filesystem with the immutable "
+          "attribute, and root)" % (flag, path, r.stderr))
 
 
+def t_readyz_outputs_not_writable():
+    # Root writes to read-only directories, so the outputs directory is made immutable instead.
+    out = os.path.join(WORK, "out-ro")
+    s = Server(EXE, out, os.path.join(WORK, "server-ro.log"), models=MODELS)
+    try:
+        st, _, j = s.json("GET", "/readyz")
+        check(st == 200 and j["status"] == "ready", (st, j))
+        chattr("+i", out)
+        try:
+            time.sleep(1.5)  # the check is cached for about a second
+            st, _, j = s.json("GET", "/readyz")
+            check(st == 503 and j["reason"] == "outputs-not-writable" and out in j["detail"], (st, j))
+        finally:
+            chattr("-i", out)
+        time.sleep(1.5)
+        st, _, j = s.json("GET", "/readyz")
+        check(st == 200, (st, j))
+    finally:
+        s.stop()
 
 
 def calibrated_server(name):
@@ -485,7 +509,7 @@ def t_no_model():
     s = Server(EXE, os.path.join(WORK, "out-none"), os.path.join(WORK, "server-none.log"), models=empty)
     try:
         st, _, j = s.json("GET", "/readyz")
-        check(st == 503 and "fetch-models.sh" in j["detail"], (st, j))
+        check(st == 503 and "fetch-models.sh" in j["detail"] and j["reason"] == "no-model", (st, j))
         st, _, j = s.json("GET", "/api/v1/status")
         check(not j["ready"] and "fetch-models.sh" in j["model_error"], j)
         st, h, j = s.json("POST", "/api/v1/jobs", PHOTO, {"Content-Type": "image/png"})
@@ -511,8 +535,8 @@ try:
                      ("no model: 503 and instructions", t_no_model),
                      ("results: no links, regular files only", t_result_symlink),
                      ("a FIFO sidecar does not hang start-up", t_sidecar_fifo),
-                     ("sidecar numbers are checked", t_sidecar_numbers)]:
-
+                     ("sidecar numbers are checked", t_sidecar_numbers),
+                     ("/readyz: outputs not writable", t_readyz_outputs_not_writable)]:
         T.run(name, fn)
 finally:
     srv.kill()
