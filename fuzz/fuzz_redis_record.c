@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     cJSON *o = cJSON_ParseWithLength((const char *)data + 1, size - 1);
-    struct toon_job *j = o ? toon_job_from_json(o, 1) : NULL;
+    struct toon_job *j = o ? toon_job_from_json(o, 1, NULL) : NULL;
     cJSON_Delete(o);
     if (j) {
         cJSON *again = toon_job_json(NULL, j);

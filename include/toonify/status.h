@@ -27,7 +27,7 @@ extern "C" {
     X(OVER_BUDGET, "over the memory budget", 5, 413)                                               \
     X(NO_MEMORY, "out of memory", 6, 503)                                                          \
     X(MODEL, "invalid model file", 7, 500)                                                         \
-    X(CANCELLED, "cancelled", 8, 499)                                                              \
+    X(CANCELLED, "cancelled", 8, 410)                                                              \
     X(INTERNAL, "internal error", 9, 500)                                                          \
     X(UNAVAILABLE, "unavailable", 10, 503)
 

@@ -2,12 +2,17 @@
  * History: every finished result gets a JSON sidecar beside it in outputs/ (the job as GET
  * /api/v1/jobs/{id} shows it).  At start-up the sidecars are read back, so past results, their
  * ids and their batches stay viewable and downloadable after a restart.  Sidecars are untrusted
- * input (anyone may drop files in outputs/): they are size-limited, parsed with cJSON, and a
- * job is restored only when its id is 32 hex digits and its result file is a plain name that
- * exists in outputs/.
+ * input (anyone may drop files in outputs/): they are read only when they are regular files
+ * (no link, no FIFO; outputs.c) of a bounded size, parsed with cJSON, and a job is restored only
+ * when its id is 32 hex digits, every number in it is in range, and its result is a regular
+ * file in outputs/ under a plain name.  A sidecar that fails any of this is skipped with a log
+ * line.  Sidecars are written durably (fsync, rename, fsync of the directory) before the job
+ * they describe is said to be done (jobs.c).
  */
 #include <cJSON.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,41 +33,80 @@ static void sidecar_path(const struct toon_service *svc, const char *out_name, c
     snprintf(buf, len, "%s/%.*s.json", svc->outputs, stem, out_name);
 }
 
-void toon_history_save(struct toon_service *svc, const struct toon_job *j)
+/* Writes text to path durably: a temporary name, fsync, rename, fsync of the directory. */
+static enum toon_status write_durably(const char *dir, const char *path, const char *text,
+                                      struct toon_err *err)
 {
-    pthread_mutex_lock(&svc->mu);
-    cJSON *o = toon_job_json(svc, j);
-    pthread_mutex_unlock(&svc->mu);
-    char *text = o ? cJSON_Print(o) : NULL;
-    cJSON_Delete(o);
-    if (!text) return;
-    char path[4400], tmp[4500];
-    sidecar_path(svc, j->out_name, path, sizeof path);
+    char tmp[4500];
     snprintf(tmp, sizeof tmp, "%s.part", path);
-    FILE *f = fopen(tmp, "w");
-    int ok = f && fputs(text, f) >= 0;
-    if (f && fclose(f) != 0) ok = 0;
-    if (ok && rename(tmp, path) != 0) ok = 0;
-    if (!ok) {
-        unlink(tmp);
-        toon_log(TOON_LOG_WARN, "cannot write the history sidecar %s", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return toon_err_set(err, TOON_STATUS_IO, "cannot write %s: %s", tmp, strerror(errno));
+    size_t len = strlen(text), off = 0;
+    int saved = 0;
+    while (!saved && off < len) {
+        ssize_t k = write(fd, text + off, len - off);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0)
+            saved = k < 0 ? errno : ENOSPC;
+        else
+            off += (size_t)k;
     }
-    cJSON_free(text);
+    if (!saved && fsync(fd) != 0) saved = errno;
+    if (close(fd) != 0 && !saved) saved = errno;
+    if (!saved && rename(tmp, path) != 0) saved = errno;
+    if (saved) {
+        unlink(tmp);
+        return toon_err_set(err, TOON_STATUS_IO, "cannot write %s: %s", path, strerror(saved));
+    }
+    return toon_fsync_dir(dir, err);
 }
 
-static char *read_small(const char *path)
+enum toon_status toon_fsync_dir(const char *dir, struct toon_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = toon_malloc(MAX_SIDECAR_BYTES + 1);
-    size_t n = buf ? fread(buf, 1, MAX_SIDECAR_BYTES + 1, f) : 0;
-    fclose(f);
-    if (!buf || n > MAX_SIDECAR_BYTES) {
-        toon_free(buf);
-        return NULL;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int ok = dfd >= 0 && fsync(dfd) == 0;
+    int saved = errno;
+    if (dfd >= 0) close(dfd);
+    if (!ok) return toon_err_set(err, TOON_STATUS_IO, "cannot sync %s: %s", dir, strerror(saved));
+    return TOON_STATUS_OK;
+}
+
+enum toon_status toon_history_save(struct toon_service *svc, const struct toon_job *j,
+                                   struct toon_err *err)
+{
+    cJSON *o = toon_job_json(svc, j);
+    char *text = o ? cJSON_Print(o) : NULL;
+    cJSON_Delete(o);
+    if (!text) return toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory");
+    char path[4400];
+    sidecar_path(svc, j->out_name, path, sizeof path);
+    enum toon_status st = write_durably(svc->outputs, path, text, err);
+    cJSON_free(text);
+    return st;
+}
+
+/* A finished job from outputs/<name>, a sidecar, or NULL with a log line saying why not. */
+static struct toon_job *restore(struct toon_service *svc, const char *name)
+{
+    struct toon_err err = {""};
+    char *text = NULL;
+    struct toon_job *j = NULL;
+    if (toon_outputs_read_small(svc, name, MAX_SIDECAR_BYTES, &text, &err) == TOON_STATUS_OK) {
+        cJSON *o = cJSON_Parse(text);
+        if (!o) toon_err_set(&err, TOON_STATUS_CORRUPT, "not JSON");
+        j = o ? toon_job_from_json(o, 0, &err) : NULL;
+        cJSON_Delete(o);
+        toon_free(text);
     }
-    buf[n] = 0;
-    return buf;
+    if (j && !toon_outputs_is_result(svc, j->out_name)) {
+        toon_err_set(&err, TOON_STATUS_NOT_FOUND, "its result %s is missing or not a regular file",
+                     j->out_name);
+        toon_job_free(j);
+        j = NULL;
+    }
+    if (!j) toon_log(TOON_LOG_WARN, "history: skipping %s/%s: %s", svc->outputs, name, err.msg);
+    return j;
 }
 
 static int by_end(const void *a, const void *b)
@@ -83,21 +127,8 @@ void toon_history_load(struct toon_service *svc, int max)
         if (strncmp(e->d_name, "outputs_", 8) != 0 || len < 6 ||
             strcmp(e->d_name + len - 5, ".json") != 0)
             continue;
-        char path[4400];
-        snprintf(path, sizeof path, "%s/%s", svc->outputs, e->d_name);
-        char *text = read_small(path);
-        cJSON *o = text ? cJSON_Parse(text) : NULL;
-        toon_free(text);
-        struct toon_job *j = o ? toon_job_from_json(o, 0) : NULL;
-        cJSON_Delete(o);
+        struct toon_job *j = restore(svc, e->d_name);
         if (!j) continue;
-        char result[4400];
-        struct stat st;
-        snprintf(result, sizeof result, "%s/%s", svc->outputs, j->out_name);
-        if (stat(result, &st) != 0 || !S_ISREG(st.st_mode)) {
-            toon_job_free(j);
-            continue;
-        }
         if (n == cap) {
             int nc = cap ? cap * 2 : 64;
             struct toon_job **nf = toon_realloc(found, (size_t)nc * sizeof *nf);

@@ -92,6 +92,12 @@ static enum MHD_Result send_file(struct toon_request *r, const char *path, const
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return toon_http_error(r, 404, "not found", "the result file is missing on disk");
     if (remove_now) unlink(path);
+    return toon_http_fd(r, fd, type, download_name);
+}
+
+enum MHD_Result toon_http_fd(struct toon_request *r, int fd, const char *type,
+                             const char *download_name)
+{
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);

@@ -95,6 +95,9 @@ struct toon_service {
     int n_queued, n_running;
     size_t reserved; /* sum of the running jobs' cost_bytes */
     int stopping;
+    double writable_at;     /* when the outputs directory was last found writable or not */
+    int writable_ok;        /* what that check found */
+    char writable_why[512]; /* why not, when not */
     /* threads */
     pthread_t *workers;
     int n_workers_started;
@@ -151,8 +154,10 @@ enum toon_status toon_random_id(char out[33], struct toon_err *err);
 struct cJSON;
 struct cJSON *toon_job_json(const struct toon_service *svc, const struct toon_job *j);
 /* The inverse: a job from its JSON (a history sidecar, or a job record in Redis); NULL if it is
- * not usable.  Without any_state only finished jobs (history) are accepted. */
-struct toon_job *toon_job_from_json(const struct cJSON *o, int any_state);
+ * not usable, and err says why.  Without any_state only finished jobs (history) are accepted.
+ * The JSON is untrusted: every number must be finite, in its range, and whole where it counts
+ * something, or the whole record is refused. */
+struct toon_job *toon_job_from_json(const struct cJSON *o, int any_state, struct toon_err *err);
 /* 1 if id is 32 lowercase hex digits. */
 int toon_job_id_valid(const char *id);
 
@@ -210,6 +215,9 @@ enum toon_status toon_rjobs_fetch_result(struct toon_service *svc, const struct 
 /* The most memory a live worker has for one job (SIZE_MAX when no worker is known), and which
  * worker that is. */
 size_t toon_rjobs_room(struct toon_service *svc, char *who, size_t who_len);
+/* How many workers were seen in the last TOON_WORKER_STALE_S seconds; -1 with err when Redis
+ * cannot be asked. */
+int toon_rjobs_live_workers(struct toon_service *svc, struct toon_err *err);
 /* Workers, queue length and counters for /api/v1/status. */
 struct cJSON *toon_rjobs_status(struct toon_service *svc);
 /* For workers: a state change of a job that has not ended (0: it has ended, 1: done, 2: done
@@ -220,9 +228,34 @@ int toon_rjob_update(struct toon_service *svc, struct toon_redis *r, const struc
 int toon_rjob_finish(struct toon_service *svc, struct toon_redis *r, const struct toon_job *j,
                      const char *part, struct toon_err *err);
 
+/* ---- outputs.c: reading back the outputs directory, which is untrusted ---- */
+struct stat;
+/* Opens outputs/<name> for reading when it is a regular file reached without a link (and
+ * without blocking); the descriptor, or -1 with errno (EINVAL: not a plain name or not a
+ * regular file, ELOOP: a link). */
+int toon_outputs_open(const struct toon_service *svc, const char *name, struct stat *st);
+/* 1 if outputs/<name> is a result toon_outputs_open would serve. */
+int toon_outputs_is_result(const struct toon_service *svc, const char *name);
+/* Reads outputs/<name>, a regular file of at most max bytes, NUL-terminated into *out
+ * (toon_free). */
+enum toon_status toon_outputs_read_small(const struct toon_service *svc, const char *name,
+                                         size_t max, char **out, struct toon_err *err);
+/* 1 if a file can be created and removed in outputs/ and outputs/.work right now (checked at
+ * most once a second); else 0 and why says what failed. */
+int toon_outputs_writable(struct toon_service *svc, char *why, size_t why_len);
+
+/* ---- readiness.c ---- */
+/* NULL when a job submitted now can complete; else a reason code ("no-model", "shutting-down",
+ * "outputs-not-writable", "redis-unreachable", "no-worker") and, in detail, a sentence. */
+const char *toon_service_not_ready(struct toon_service *svc, char *detail, size_t len);
+
 /* ---- history.c ---- */
-/* Writes outputs/<name>.json beside the result (atomically). */
-void toon_history_save(struct toon_service *svc, const struct toon_job *j);
+/* Writes outputs/<name>.json beside the result, durably (fsync, rename, fsync of outputs/).
+ * j is the caller's own copy of the job as it will be published (no lock is taken). */
+enum toon_status toon_history_save(struct toon_service *svc, const struct toon_job *j,
+                                   struct toon_err *err);
+/* fsyncs a directory, so the names just renamed into it survive a crash. */
+enum toon_status toon_fsync_dir(const char *dir, struct toon_err *err);
 /* Restores finished jobs from the sidecars in outputs/ (the newest `max` of them). */
 void toon_history_load(struct toon_service *svc, int max);
 

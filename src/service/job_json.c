@@ -4,6 +4,7 @@
  * step.
  */
 #include <cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -90,11 +91,47 @@ cJSON *toon_job_json(const struct toon_service *svc, const struct toon_job *j)
     return o;
 }
 
-static double num(const cJSON *o, const char *path1, const char *path2)
+/* Reads numbers out of untrusted JSON: each one must be finite, within its range and, where it
+ * counts something, integral.  An absent number reads as 0; the first bad one is remembered
+ * (a job with one is not used). */
+struct num_reader {
+    const cJSON *o;
+    char bad[96]; /* "output.bytes = -1", "" while all is well */
+};
+
+static double num_in(struct num_reader *rd, const char *k1, const char *k2, double lo, double hi,
+                     int integral)
 {
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, path1);
-    if (path2) x = cJSON_GetObjectItemCaseSensitive(x, path2);
-    return cJSON_IsNumber(x) ? x->valuedouble : 0;
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(rd->o, k1);
+    if (k2) x = cJSON_GetObjectItemCaseSensitive(x, k2);
+    if (!x) return 0;
+    double v = cJSON_IsNumber(x) ? x->valuedouble : NAN;
+    if (isfinite(v) && v >= lo && v <= hi && (!integral || v == floor(v))) return v;
+    if (rd->bad[0]) return 0;
+    if (cJSON_IsNumber(x))
+        snprintf(rd->bad, sizeof rd->bad, "%s%s%s = %.6g", k1, k2 ? "." : "", k2 ? k2 : "", v);
+    else
+        snprintf(rd->bad, sizeof rd->bad, "%s%s%s is not a number", k1, k2 ? "." : "",
+                 k2 ? k2 : "");
+    return 0;
+}
+
+/* A whole number in [0, hi]. */
+static int int_in(struct num_reader *rd, const char *k1, const char *k2, int hi)
+{
+    return (int)num_in(rd, k1, k2, 0, hi, 1);
+}
+
+/* A byte count: a whole number that a double holds exactly. */
+static size_t bytes_in(struct num_reader *rd, const char *k1, const char *k2)
+{
+    return (size_t)num_in(rd, k1, k2, 0, 9007199254740992.0, 1);
+}
+
+/* Epoch seconds, or seconds spent: no earlier than 1970, no later than the year 5000. */
+static double seconds_in(struct num_reader *rd, const char *k1, const char *k2)
+{
+    return num_in(rd, k1, k2, 0, 1e11, 0);
 }
 
 static void str(const cJSON *o, const char *path1, const char *path2, char *out, size_t len)
@@ -102,11 +139,6 @@ static void str(const cJSON *o, const char *path1, const char *path2, char *out,
     const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, path1);
     if (path2) x = cJSON_GetObjectItemCaseSensitive(x, path2);
     snprintf(out, len, "%s", cJSON_IsString(x) ? x->valuestring : "");
-}
-
-static int clamp_int(double v, int lo, int hi)
-{
-    return v < lo ? lo : v > hi ? hi : (int)v;
 }
 
 int toon_job_id_valid(const char *id)
@@ -126,72 +158,104 @@ static int state_from_name(const char *s)
     return -1;
 }
 
-struct toon_job *toon_job_from_json(const cJSON *o, int any_state)
+/* The numbers of a job record (see toon_job_json); rd->bad says which one was wrong. */
+static void job_numbers(struct toon_job *j, struct num_reader *rd)
 {
-    char state[16], id[64], fmt[8], name[160];
+    const int max_side = 1 << 20, max_index = 1 << 20;
+    if (j->state != TOON_JOB_DONE) j->progress = num_in(rd, "progress", NULL, 0, 1, 0);
+    j->attempts = int_in(rd, "attempts", NULL, max_index);
+    if (j->state == TOON_JOB_FAILED || j->state == TOON_JOB_CANCELLED)
+        j->http_code = int_in(rd, "error", "code", 599);
+    j->index = int_in(rd, "index", NULL, max_index);
+    j->requested_size = int_in(rd, "params", "size", max_side);
+    int size = int_in(rd, "size", NULL, max_side);
+    /* A downgraded job runs at the size admission chose, which "size" holds. */
+    j->params.cp.size = j->downgraded ? size : j->requested_size;
+    j->params.cp.strength = (float)num_in(rd, "params", "strength", 0, 1, 0);
+    j->params.cp.quality = int_in(rd, "params", "quality", 100);
+    j->info.w = int_in(rd, "input", "w", max_side);
+    j->info.h = int_in(rd, "input", "h", max_side);
+    j->in_bytes = bytes_in(rd, "input", "bytes");
+    j->out_w = int_in(rd, "output", "w", max_side);
+    j->out_h = int_in(rd, "output", "h", max_side);
+    j->out_bytes = bytes_in(rd, "output", "bytes");
+    j->cost_bytes = bytes_in(rd, "memory", "planned_bytes");
+    j->plan_bytes = bytes_in(rd, "memory", "plan_heap_bytes");
+    j->used_bytes = bytes_in(rd, "memory", "measured_heap_bytes");
+    j->rss_peak = bytes_in(rd, "memory", "rss_peak_bytes");
+    j->t_submit = seconds_in(rd, "timings", "submitted");
+    j->t_start = seconds_in(rd, "timings", "started");
+    j->t_end = seconds_in(rd, "timings", "finished");
+    j->s_decode = seconds_in(rd, "timings", "decode_s");
+    j->s_network = seconds_in(rd, "timings", "network_s");
+    j->s_encode = seconds_in(rd, "timings", "encode_s");
+}
+
+/* The strings of a job record, each cut to its field's size. */
+static void job_strings(struct toon_job *j, const cJSON *o)
+{
+    char fmt[8];
+    str(o, "worker", NULL, j->worker, sizeof j->worker);
+    if (j->state == TOON_JOB_FAILED || j->state == TOON_JOB_CANCELLED) {
+        str(o, "error", "error", j->error, sizeof j->error);
+        str(o, "error", "detail", j->detail, sizeof j->detail);
+    }
+    str(o, "batch", NULL, j->batch, sizeof j->batch);
+    str(o, "filename", NULL, j->filename, sizeof j->filename);
+    str(o, "style", NULL, j->style_name, sizeof j->style_name);
+    str(o, "note", NULL, j->note, sizeof j->note);
+    str(o, "params", "format", fmt, sizeof fmt);
+    j->params.cp.format = toon_format_from_name(fmt);
+    if (j->params.cp.format == TOON_FORMAT_UNKNOWN) j->params.cp.format = TOON_FORMAT_PNG;
+    str(o, "params", "precision", fmt, sizeof fmt);
+    j->params.cp.gen.precision =
+        strcmp(fmt, "fast") == 0 ? TOON_PRECISION_FAST : TOON_PRECISION_FP32;
+    str(o, "params", "mode", j->params.mode, sizeof j->params.mode);
+    str(o, "input", "format", fmt, sizeof fmt);
+    j->info.format = toon_format_from_name(fmt);
+}
+
+struct toon_job *toon_job_from_json(const cJSON *o, int any_state, struct toon_err *err)
+{
+    char state[16], id[64], name[160];
     str(o, "state", NULL, state, sizeof state);
     str(o, "id", NULL, id, sizeof id);
     str(o, "output", "file", name, sizeof name);
     int s = state_from_name(state);
-    if (s < 0 || !toon_job_id_valid(id)) return NULL;
-    if (!any_state && s != TOON_JOB_DONE) return NULL;
+    if (s < 0 || !toon_job_id_valid(id)) {
+        toon_err_set(err, TOON_STATUS_CORRUPT, "no valid id and state");
+        return NULL;
+    }
+    if (!any_state && s != TOON_JOB_DONE) {
+        toon_err_set(err, TOON_STATUS_CORRUPT, "the job is %s, not done", state);
+        return NULL;
+    }
     /* A finished job's file name is used as a path under outputs/. */
     if ((s == TOON_JOB_DONE || name[0]) &&
-        (!name[0] || strchr(name, '/') || name[0] == '.' || strlen(name) >= 128))
+        (!name[0] || strchr(name, '/') || name[0] == '.' || strlen(name) >= 128)) {
+        toon_err_set(err, TOON_STATUS_CORRUPT, "the result's name is not a plain file name");
         return NULL;
+    }
     struct toon_job *j = toon_calloc(1, sizeof *j);
-    if (!j) return NULL;
+    if (!j) {
+        toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory");
+        return NULL;
+    }
     toon_job_params_default(&j->params);
     memcpy(j->id, id, 33);
     j->style = -1;
     j->refs = 1;
     j->state = (enum toon_job_state)s;
-    j->progress = s == TOON_JOB_DONE ? 1 : num(o, "progress", NULL);
-    if (!(j->progress >= 0 && j->progress <= 1)) j->progress = 0;
+    j->progress = 1;
     memcpy(j->out_name, name, strlen(name) + 1); /* shorter than 128, checked above */
-    str(o, "worker", NULL, j->worker, sizeof j->worker);
-    j->attempts = clamp_int(num(o, "attempts", NULL), 0, 1 << 20);
-    if (s == TOON_JOB_FAILED || s == TOON_JOB_CANCELLED) {
-        str(o, "error", "error", j->error, sizeof j->error);
-        str(o, "error", "detail", j->detail, sizeof j->detail);
-        j->http_code = clamp_int(num(o, "error", "code"), 0, 599);
-    }
-    str(o, "batch", NULL, j->batch, sizeof j->batch);
-    j->index = clamp_int(num(o, "index", NULL), 0, 1 << 20);
-    str(o, "filename", NULL, j->filename, sizeof j->filename);
-    str(o, "style", NULL, j->style_name, sizeof j->style_name);
-    str(o, "note", NULL, j->note, sizeof j->note);
     j->downgraded = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "downgraded"));
-    j->requested_size = clamp_int(num(o, "params", "size"), 0, 65536);
-    /* A downgraded job runs at the size admission chose, which "size" holds. */
-    j->params.cp.size =
-        j->downgraded ? clamp_int(num(o, "size", NULL), 0, 65536) : j->requested_size;
-    j->params.cp.strength = (float)num(o, "params", "strength");
-    str(o, "params", "format", fmt, sizeof fmt);
-    j->params.cp.format = toon_format_from_name(fmt);
-    if (j->params.cp.format == TOON_FORMAT_UNKNOWN) j->params.cp.format = TOON_FORMAT_PNG;
-    j->params.cp.quality = clamp_int(num(o, "params", "quality"), 0, 100);
-    str(o, "params", "precision", fmt, sizeof fmt);
-    j->params.cp.gen.precision =
-        strcmp(fmt, "fast") == 0 ? TOON_PRECISION_FAST : TOON_PRECISION_FP32;
-    str(o, "params", "mode", j->params.mode, sizeof j->params.mode);
-    j->info.w = clamp_int(num(o, "input", "w"), 0, 1 << 20);
-    j->info.h = clamp_int(num(o, "input", "h"), 0, 1 << 20);
-    str(o, "input", "format", fmt, sizeof fmt);
-    j->info.format = toon_format_from_name(fmt);
-    j->in_bytes = (size_t)num(o, "input", "bytes");
-    j->out_w = clamp_int(num(o, "output", "w"), 0, 1 << 20);
-    j->out_h = clamp_int(num(o, "output", "h"), 0, 1 << 20);
-    j->out_bytes = (size_t)num(o, "output", "bytes");
-    j->cost_bytes = (size_t)num(o, "memory", "planned_bytes");
-    j->plan_bytes = (size_t)num(o, "memory", "plan_heap_bytes");
-    j->used_bytes = (size_t)num(o, "memory", "measured_heap_bytes");
-    j->rss_peak = (size_t)num(o, "memory", "rss_peak_bytes");
-    j->t_submit = num(o, "timings", "submitted");
-    j->t_start = num(o, "timings", "started");
-    j->t_end = num(o, "timings", "finished");
-    j->s_decode = num(o, "timings", "decode_s");
-    j->s_network = num(o, "timings", "network_s");
-    j->s_encode = num(o, "timings", "encode_s");
+    struct num_reader rd = {o, ""};
+    job_numbers(j, &rd);
+    if (rd.bad[0]) {
+        toon_err_set(err, TOON_STATUS_CORRUPT, "bad number: %s", rd.bad);
+        toon_free(j);
+        return NULL;
+    }
+    job_strings(j, o);
     return j;
 }

@@ -8,7 +8,8 @@
  * nothing else runs it is admitted even if the idle process has grown since.  Inputs are kept in
  * files under outputs/.work (mapped while the job runs) rather than in memory, so a full queue
  * costs disk, not RAM.  Results go to a temporary file renamed when complete, then a JSON sidecar
- * is written beside them (history.c), so a result on disk is always whole.
+ * is written beside them (history.c), both fsynced, and only then is the job said to be done:
+ * a result on disk is always whole, and a done job always has its sidecar.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,7 @@
 #include "core/procmem.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "image/backend.h"
 #include "service/internal.h"
 #include "service/memory.h"
 
@@ -255,6 +257,9 @@ enum toon_status toon_job_prepare(struct toon_service *svc, const struct toon_jo
         }
         goto fail;
     }
+    /* The decoder would refuse it when the job runs: refuse it now, before it takes a slot. */
+    st = toon_limits_check(&j->info, &j->params.cp.limits, err);
+    if (st != TOON_STATUS_OK) goto fail;
     toon_job_bind_style(svc, j);
     st = admit(svc, j, svc->styles[j->style].model, err);
     if (st != TOON_STATUS_OK) goto fail;
@@ -511,12 +516,84 @@ static void out_name(const struct toon_job *j, char *buf, size_t len)
     snprintf(buf, len, "outputs_%s_%.8s.%s", stamp, j->id, toon_format_ext(j->params.cp.format));
 }
 
+/* Converts the mapped input into outputs/<name>: written under work/, flushed to the disk, then
+ * renamed into place, so a result in outputs/ is always whole. */
+static enum toon_status write_result(struct run_ctx *r, const void *map, const char *name,
+                                     struct toon_convert_report *rep, struct toon_err *err)
+{
+    struct toon_service *svc = r->svc;
+    struct toon_job *j = r->j;
+    char path[4400], tmp[4500];
+    snprintf(path, sizeof path, "%s/%s", svc->outputs, name);
+    snprintf(tmp, sizeof tmp, "%s/.%s.part", svc->work, name);
+    r->f = fopen(tmp, "wb");
+    if (!r->f)
+        return toon_err_set(err, TOON_STATUS_IO, "cannot write %s: %s", tmp, strerror(errno));
+    struct toon_convert_params cp = j->params.cp;
+    cp.progress = on_progress;
+    cp.progress_ctx = r;
+    cp.cancel = &j->cancel;
+    enum toon_status st =
+        toon_convert(svc->styles[j->style].model, map, j->in_bytes, &cp, sink_file, r, rep, err);
+    if (st == TOON_STATUS_OK && (fflush(r->f) != 0 || fsync(fileno(r->f)) != 0))
+        st = toon_err_set(err, TOON_STATUS_IO, "cannot write %s: %s", tmp, strerror(errno));
+    if (fclose(r->f) != 0 && st == TOON_STATUS_OK)
+        st = toon_err_set(err, TOON_STATUS_IO, "cannot write %s (disk full?)", tmp);
+    r->f = NULL;
+    if (st == TOON_STATUS_OK && rename(tmp, path) != 0)
+        st = toon_err_set(err, TOON_STATUS_IO, "cannot rename the result: %s", strerror(errno));
+    if (st != TOON_STATUS_OK) unlink(tmp);
+    return st;
+}
+
+/* Writes the sidecar of a job whose result is in outputs/, from a copy of the job as it will be
+ * published; a result without its sidecar is removed (it would not survive a restart). */
+static enum toon_status save_sidecar(struct toon_service *svc, struct toon_job *j,
+                                     struct toon_err *err)
+{
+    struct toon_job snap;
+    pthread_mutex_lock(&svc->mu);
+    snap = *j;
+    pthread_mutex_unlock(&svc->mu);
+    snap.state = TOON_JOB_DONE;
+    snap.progress = 1;
+    snap.next = NULL;
+    enum toon_status st = toon_history_save(svc, &snap, err);
+    if (st != TOON_STATUS_OK) {
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", svc->outputs, snap.out_name);
+        unlink(path);
+    }
+    return st;
+}
+
+/* Counts a job that has ended (its state is published). */
+static void count_end(struct toon_service *svc, struct toon_job *j, enum toon_status st,
+                      size_t written, const char *why)
+{
+    if (st == TOON_STATUS_OK) {
+        atomic_fetch_add(&svc->metrics.jobs_done, 1);
+        atomic_fetch_add(&svc->metrics.result_bytes, (unsigned long)written);
+    } else if (st == TOON_STATUS_CANCELLED) {
+        atomic_fetch_add(&svc->metrics.jobs_cancelled, 1);
+    } else {
+        atomic_fetch_add(&svc->metrics.jobs_failed, 1);
+        toon_log(TOON_LOG_WARN, "job %s failed: %s", j->id, why);
+    }
+    atomic_fetch_add(&svc->metrics.job_run_us, (unsigned long)((j->t_end - j->t_start) * 1e6));
+    atomic_fetch_add(&svc->metrics.job_queue_us, (unsigned long)((j->t_start - j->t_submit) * 1e6));
+}
+
+/* Runs a job.  It is published done only once its result and its sidecar are both on disk
+ * (fsynced), so a client that sees "done" finds both, even after a crash. */
 static void run_job(struct toon_service *svc, struct toon_job *j)
 {
     struct toon_err err = {""};
     enum toon_status st = TOON_STATUS_OK;
     struct run_ctx r = {svc, j, NULL, 0, 0};
-    char name[128], path[4400], tmp[4500];
+    struct toon_convert_report rep;
+    memset(&rep, 0, sizeof rep);
+    char name[128];
     void *map = MAP_FAILED;
     int fd = open(j->in_path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -530,61 +607,33 @@ static void run_job(struct toon_service *svc, struct toon_job *j)
         goto done;
     }
     out_name(j, name, sizeof name);
-    snprintf(path, sizeof path, "%s/%s", svc->outputs, name);
-    snprintf(tmp, sizeof tmp, "%s/.%s.part", svc->work, name);
-    r.f = fopen(tmp, "wb");
-    if (!r.f) {
-        st = toon_err_set(&err, TOON_STATUS_IO, "cannot write %s: %s", tmp, strerror(errno));
-        goto done;
-    }
-    struct toon_convert_params cp = j->params.cp;
-    cp.progress = on_progress;
-    cp.progress_ctx = &r;
-    cp.cancel = &j->cancel;
-    struct toon_convert_report rep;
-    memset(&rep, 0, sizeof rep);
-    st =
-        toon_convert(svc->styles[j->style].model, map, j->in_bytes, &cp, sink_file, &r, &rep, &err);
-    if (fclose(r.f) != 0 && st == TOON_STATUS_OK)
-        st = toon_err_set(&err, TOON_STATUS_IO, "cannot write %s (disk full?)", tmp);
-    r.f = NULL;
-    if (st == TOON_STATUS_OK && rename(tmp, path) != 0)
-        st = toon_err_set(&err, TOON_STATUS_IO, "cannot rename the result: %s", strerror(errno));
-    if (st != TOON_STATUS_OK) unlink(tmp);
+    st = write_result(&r, map, name, &rep, &err);
+    munmap(map, j->in_bytes);
+    size_t rss = toon_proc_rss();
     pthread_mutex_lock(&svc->mu);
     toon_job_take_report(j, &rep);
+    if (rss > j->rss_peak) j->rss_peak = rss;
+    j->t_end = toon_now();
     if (st == TOON_STATUS_OK) {
         snprintf(j->out_name, sizeof j->out_name, "%s", name);
         j->out_bytes = r.written;
     }
     pthread_mutex_unlock(&svc->mu);
+    if (st == TOON_STATUS_OK) st = save_sidecar(svc, j, &err);
 done:
-    if (map != MAP_FAILED) munmap(map, j->in_bytes);
-    size_t rss = toon_proc_rss();
     pthread_mutex_lock(&svc->mu);
-    if (rss > j->rss_peak) j->rss_peak = rss;
-    j->t_end = toon_now();
+    if (j->t_end == 0) j->t_end = toon_now();
     if (st == TOON_STATUS_OK) {
         j->state = TOON_JOB_DONE;
         j->progress = 1;
     } else {
+        j->out_name[0] = 0;
         toon_job_fail(j, st, err.msg);
     }
     unlink(j->in_path);
     j->in_path[0] = 0;
     pthread_mutex_unlock(&svc->mu);
-    if (st == TOON_STATUS_OK) {
-        atomic_fetch_add(&svc->metrics.jobs_done, 1);
-        atomic_fetch_add(&svc->metrics.result_bytes, (unsigned long)r.written);
-        toon_history_save(svc, j);
-    } else if (st == TOON_STATUS_CANCELLED) {
-        atomic_fetch_add(&svc->metrics.jobs_cancelled, 1);
-    } else {
-        atomic_fetch_add(&svc->metrics.jobs_failed, 1);
-        toon_log(TOON_LOG_WARN, "job %s failed: %s", j->id, err.msg);
-    }
-    atomic_fetch_add(&svc->metrics.job_run_us, (unsigned long)((j->t_end - j->t_start) * 1e6));
-    atomic_fetch_add(&svc->metrics.job_queue_us, (unsigned long)((j->t_start - j->t_submit) * 1e6));
+    count_end(svc, j, st, r.written, err.msg);
 }
 
 static void *worker_main(void *arg)

@@ -152,11 +152,12 @@ static enum toon_status load(struct toon_service *svc, struct toon_redis *r, con
     if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 4 &&
         rep->element[1]->type == REDIS_REPLY_STRING) {
         cJSON *o = cJSON_ParseWithLength(rep->element[1]->str, rep->element[1]->len);
-        struct toon_job *j = o ? toon_job_from_json(o, 1) : NULL;
+        struct toon_err why = {"not JSON"};
+        struct toon_job *j = o ? toon_job_from_json(o, 1, &why) : NULL;
         cJSON_Delete(o);
         if (!j) {
-            st =
-                toon_err_set(err, TOON_STATUS_CORRUPT, "the record of job %.40s is unreadable", id);
+            st = toon_err_set(err, TOON_STATUS_CORRUPT, "the record of job %.40s is unreadable: %s",
+                              id, why.msg);
         } else {
             const redisReply *s = rep->element[0], *a = rep->element[2], *w = rep->element[3];
             if (s->type == REDIS_REPLY_STRING)
@@ -314,6 +315,18 @@ static enum toon_status record_job(struct toon_service *svc, struct toon_redis *
     return st;
 }
 
+/* Jobs are refused while no worker is alive (503 with Retry-After), rather than left waiting in
+ * the queue: a synchronous /cartoonize would otherwise wait its whole timeout for a 504. */
+static int no_worker(struct toon_service *svc, struct toon_err *err)
+{
+    if (toon_rjobs_live_workers(svc, err) != 0) return 0; /* some, or Redis will say below */
+    toon_err_set(err, TOON_STATUS_UNAVAILABLE,
+                 "no worker is alive to run the job (none seen in the last %.0f s); retry when "
+                 "one is started",
+                 TOON_WORKER_STALE_S);
+    return 1;
+}
+
 enum toon_status toon_rjobs_submit(struct toon_service *svc, struct toon_job **jobs, int n,
                                    struct toon_err *err)
 {
@@ -321,6 +334,14 @@ enum toon_status toon_rjobs_submit(struct toon_service *svc, struct toon_job **j
     int runnable = 0;
     for (int i = 0; i < n; i++) runnable += jobs[i]->state == TOON_JOB_QUEUED;
     enum toon_status st = toon_redis_get(&svc->pool, &r, err);
+    if (st == TOON_STATUS_OK && runnable && no_worker(svc, err)) {
+        toon_redis_put(&svc->pool, r);
+        for (int i = 0; i < n; i++) {
+            toon_job_free(jobs[i]);
+            jobs[i] = NULL;
+        }
+        return TOON_STATUS_UNAVAILABLE;
+    }
     char kq[200], kx[200];
     toon_rkey(svc, kq, sizeof kq, "queue", NULL);
     toon_rkey(svc, kx, sizeof kx, "index", NULL);
@@ -539,6 +560,17 @@ size_t toon_rjobs_room(struct toon_service *svc, char *who, size_t who_len)
     int n = each_worker(svc, max_room, &c, &err);
     if (who) snprintf(who, who_len, "%s", c.who);
     return n > 0 ? c.best : SIZE_MAX;
+}
+
+static void count_worker(void *ctx, const cJSON *o)
+{
+    (void)ctx;
+    (void)o;
+}
+
+int toon_rjobs_live_workers(struct toon_service *svc, struct toon_err *err)
+{
+    return each_worker(svc, count_worker, NULL, err);
 }
 
 static void add_worker(void *ctx, const cJSON *o)

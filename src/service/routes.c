@@ -5,12 +5,13 @@
  * Every error is JSON {"error": ..., "detail": ...} with the HTTP code of its toonify status
  * (toon_status_http_code): 400 bad parameter, 404 unknown id, 413 too large or over the memory
  * budget (with "fit_size", the largest size that would fit), 415 not an image, 422 corrupt
- * image, 503 queue full or no model (with Retry-After).
+ * image, 503 queue full, no model or (scale-out) no live worker (with Retry-After).
  */
 #include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/procmem.h"
 #include "core/alloc.h"
@@ -302,7 +303,13 @@ static enum MHD_Result send_result(struct toon_request *r, struct toon_job *j, i
         if (st != TOON_STATUS_OK) return toon_http_status(r, st, err.msg);
         return toon_http_temp_file(r, path, toon_format_mime(f), attach ? name : NULL);
     }
-    return toon_http_file(r, path, toon_format_mime(f), attach ? name : NULL);
+    /* Only a regular file inside outputs/, reached without a link. */
+    struct stat st;
+    int fd = toon_outputs_open(r->svc, name, &st);
+    if (fd < 0)
+        return toon_http_error(r, 404, "not found",
+                               "the result file is missing on disk, or is not a regular file");
+    return toon_http_fd(r, fd, toon_format_mime(f), attach ? name : NULL);
 }
 
 static enum MHD_Result job_not_done(struct toon_request *r, struct toon_job *j)
@@ -311,11 +318,16 @@ static enum MHD_Result job_not_done(struct toon_request *r, struct toon_job *j)
     pthread_mutex_lock(&r->svc->mu);
     enum toon_job_state s = j->state;
     int code = j->http_code ? j->http_code : 500;
-    if (s == TOON_JOB_FAILED || s == TOON_JOB_CANCELLED)
+    if (s == TOON_JOB_CANCELLED) {
+        /* Whatever code an older record carries: a cancelled job's result is gone for good. */
+        code = toon_status_http_code(TOON_STATUS_CANCELLED);
+        snprintf(msg, sizeof msg, "the job was cancelled: %s", j->detail);
+    } else if (s == TOON_JOB_FAILED) {
         snprintf(msg, sizeof msg, "%s", j->detail);
-    else
+    } else {
         snprintf(msg, sizeof msg, "the job is %s (%.0f%% done); poll /api/v1/jobs/%s",
                  toon_job_state_name(s), j->progress * 100, j->id);
+    }
     char error[64];
     snprintf(error, sizeof error, "%s", j->error[0] ? j->error : "not ready");
     pthread_mutex_unlock(&r->svc->mu);
@@ -388,6 +400,23 @@ static enum MHD_Result api_cartoonize(struct toon_request *r)
     return ret;
 }
 
+/* 200 {"status": "ready"}, or 503 with the reason and a sentence (Retry-After included). */
+static enum MHD_Result readyz(struct toon_request *r)
+{
+    char detail[700];
+    const char *reason = toon_service_not_ready(r->svc, detail, sizeof detail);
+    cJSON *o = cJSON_CreateObject();
+    if (!reason) {
+        cJSON_AddStringToObject(o, "status", "ready");
+        return toon_http_json(r, 200, o);
+    }
+    cJSON_AddStringToObject(o, "status", "not ready");
+    cJSON_AddStringToObject(o, "error", "not ready");
+    cJSON_AddStringToObject(o, "reason", reason);
+    cJSON_AddStringToObject(o, "detail", detail);
+    return toon_http_json(r, 503, o);
+}
+
 static enum MHD_Result serve_asset(struct toon_request *r)
 {
     const struct toon_asset *a = toon_asset_find(r->url);
@@ -422,24 +451,7 @@ enum MHD_Result toon_routes_dispatch(struct toon_request *r)
         cJSON_AddStringToObject(o, "status", "ok");
         return toon_http_json(r, 200, o);
     }
-    if (!strcmp(u, "/readyz")) {
-        pthread_mutex_lock(&svc->mu);
-        int stopping = svc->stopping;
-        pthread_mutex_unlock(&svc->mu);
-        if (svc->n_styles == 0) return no_model(r);
-        if (stopping) return toon_http_error(r, 503, "not ready", "the server is shutting down");
-        if (svc->redis) { /* scale-out: no job can be taken without the store */
-            struct toon_err err = {""};
-            struct toon_redis *c = NULL;
-            enum toon_status st = toon_redis_get(&svc->pool, &c, &err);
-            if (st == TOON_STATUS_OK) st = toon_redis_do(c, &err, "PING");
-            toon_redis_put(&svc->pool, c); /* closes it if broken */
-            if (st != TOON_STATUS_OK) return toon_http_error(r, 503, "not ready", err.msg);
-        }
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "status", "ready");
-        return toon_http_json(r, 200, o);
-    }
+    if (!strcmp(u, "/readyz")) return readyz(r);
     if (!strcmp(u, "/metrics")) {
         char *text;
         size_t len;

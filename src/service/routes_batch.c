@@ -3,18 +3,45 @@
  * is not stored separately: its jobs carry its id (and their sidecars too), so a batch's
  * finished files survive an interrupted batch and a restart.  Files that cannot run (not an
  * image, could never fit) become failed jobs of the batch with their own message, so the rest
- * still runs; the batch as a whole is refused only when the queue has no room for it (503).
+ * still runs, and the answer lists them under "failed"; the batch as a whole is refused only
+ * when the queue has no room for it, or (scale-out) no worker is alive (503).
  * The ZIP holds the finished results, written by libzip to a temporary file and streamed.
  */
 #include <cJSON.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zip.h>
 
 #include "core/alloc.h"
 #include "service/internal.h"
 #include "service/routes.h"
+
+/* The 202 answer: the batch's job ids in order, and the files refused at submission with their
+ * own errors (they are failed jobs of the batch, and take no place in the queue). */
+static cJSON *batch_answer(const char *batch, struct toon_job **jobs, int n)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", batch);
+    cJSON_AddNumberToObject(o, "total", n);
+    cJSON *ids = cJSON_AddArrayToObject(o, "jobs");
+    cJSON *failed = cJSON_AddArrayToObject(o, "failed");
+    for (int i = 0; i < n; i++) {
+        const struct toon_job *j = jobs[i];
+        cJSON_AddItemToArray(ids, cJSON_CreateString(j->id));
+        if (j->state != TOON_JOB_FAILED) continue;
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddNumberToObject(f, "index", j->index);
+        cJSON_AddStringToObject(f, "id", j->id);
+        cJSON_AddStringToObject(f, "filename", j->filename);
+        cJSON_AddStringToObject(f, "error", j->error);
+        cJSON_AddStringToObject(f, "detail", j->detail);
+        cJSON_AddNumberToObject(f, "code", j->http_code);
+        cJSON_AddItemToArray(failed, f);
+    }
+    return o;
+}
 
 enum MHD_Result toon_routes_batch_create(struct toon_request *r)
 {
@@ -50,20 +77,14 @@ enum MHD_Result toon_routes_batch_create(struct toon_request *r)
         jobs[i]->index = i;
     }
     toon_upload_free(&up);
-    cJSON *ids = cJSON_CreateArray();
-    for (int i = 0; st == TOON_STATUS_OK && i < n; i++)
-        cJSON_AddItemToArray(ids, cJSON_CreateString(jobs[i]->id));
+    cJSON *o = st == TOON_STATUS_OK ? batch_answer(batch, jobs, n) : NULL;
     if (st == TOON_STATUS_OK) st = toon_jobs_enqueue(svc, jobs, n, &err);
     if (st != TOON_STATUS_OK) {
         for (int i = 0; i < n; i++) toon_job_free(jobs[i]);
         toon_free(jobs);
-        cJSON_Delete(ids);
+        cJSON_Delete(o);
         return toon_http_status(r, st, err.msg);
     }
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", batch);
-    cJSON_AddNumberToObject(o, "total", n);
-    cJSON_AddItemToObject(o, "jobs", ids);
     toon_free(jobs);
     return toon_http_json(r, 202, o);
 }
@@ -144,6 +165,28 @@ static void zip_name(const struct toon_job *j, char *buf, size_t len)
     snprintf(buf, len, "%03d_%s.%s", j->index + 1, stem, toon_format_ext(j->params.cp.format));
 }
 
+/* A ZIP source for a finished job's result: a file fetched from Redis (path), or the result in
+ * outputs/, opened only when it is a regular file reached without a link.  NULL when missing. */
+static zip_source_t *result_source(struct toon_service *svc, zip_t *z, const struct toon_job *j,
+                                   const char *path)
+{
+    if (path) return access(path, R_OK) == 0 ? zip_source_file(z, path, 0, -1) : NULL;
+    char name[128];
+    pthread_mutex_lock(&svc->mu);
+    snprintf(name, sizeof name, "%s", j->out_name);
+    pthread_mutex_unlock(&svc->mu);
+    struct stat st;
+    int fd = toon_outputs_open(svc, name, &st);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        if (fd >= 0) close(fd);
+        return NULL;
+    }
+    zip_source_t *src = zip_source_filep(z, f, 0, -1); /* takes f over */
+    if (!src) fclose(f);
+    return src;
+}
+
 static enum MHD_Result batch_zip(struct toon_request *r, const char *id, struct toon_job **list,
                                  int n)
 {
@@ -180,8 +223,7 @@ static enum MHD_Result batch_zip(struct toon_request *r, const char *id, struct 
             }
             snprintf(path, sizeof path, "%s", fetched[i]);
         }
-        if (access(path, R_OK) != 0) continue;
-        zip_source_t *src = zip_source_file(z, path, 0, -1);
+        zip_source_t *src = result_source(svc, z, list[i], svc->redis ? path : NULL);
         if (!src) continue;
         zip_int64_t idx = zip_file_add(z, name, src, ZIP_FL_ENC_UTF_8 | ZIP_FL_OVERWRITE);
         if (idx < 0) {

@@ -276,7 +276,7 @@ static struct toon_job *load_job(struct slot *s, const struct entry *e, int clai
         const char *state = rep->element[0]->str;
         if (!strcmp(state, "queued") || !strcmp(state, "running")) {
             cJSON *o = cJSON_ParseWithLength(rep->element[1]->str, rep->element[1]->len);
-            j = o ? toon_job_from_json(o, 1) : NULL;
+            j = o ? toon_job_from_json(o, 1, NULL) : NULL;
             cJSON_Delete(o);
             if (j && rep->element[2]->type == REDIS_REPLY_STRING)
                 j->attempts = atoi(rep->element[2]->str);

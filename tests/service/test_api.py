@@ -12,10 +12,13 @@ import json
 import os
 import shutil
 import socket
+import struct
+import subprocess
 import sys
 import threading
 import time
 import zipfile
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from svc import Runner, Server, image_size, multipart  # noqa: E402
@@ -115,7 +118,7 @@ def t_cancel():
     st, _, j = srv.json("DELETE", "/api/v1/jobs/" + queued["id"])
     check(st == 200 and j["state"] == "cancelled", (st, j))
     st, _, j = srv.json("GET", "/api/v1/jobs/%s/result" % queued["id"])
-    check(st == 499 and j["error"] == "cancelled", (st, j))
+    check(st == 410 and j["error"] == "cancelled" and "cancelled" in j["detail"], (st, j))
     st, _, j = srv.json("DELETE", "/api/v1/jobs/" + long_job["id"])
     check(st == 200, (st, j))
     j = srv.wait_job(long_job["id"], timeout=120)
@@ -240,6 +243,191 @@ def t_restart_history():
         srv2.stop()
 
 
+def huge_png(w=60000, h=60000):
+    """A valid PNG header declaring w x h pixels, with one tiny IDAT: a few hundred bytes."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+            + chunk(b"IEND", b""))
+
+
+def small_png(w=48, h=48):
+    """A w x h RGB gradient as a PNG: a few kilobytes, so many fit in one upload."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\0" + b"".join(bytes((x * 5 % 256, y * 5 % 256, (x + y) * 3 % 256))
+                                     for x in range(w)) for y in range(h))
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(rows))
+            + chunk(b"IEND", b""))
+
+
+def spooled():
+    return [f for f in os.listdir(os.path.join(OUT, ".work")) if f.endswith(".in")]
+
+
+def t_limits_at_submission():
+    # The header's size is checked when the job is submitted: no 202, no queue slot, no spool.
+    big = huge_png()
+    check(len(big) < 300, len(big))
+    before = srv.json("GET", "/api/v1/status")[2]["jobs"]["submitted"]
+    st, _, j = srv.json("POST", "/api/v1/jobs", big, {"Content-Type": "image/png"})
+    check(st == 413 and j["error"] == "too large" and "60000x60000" in j["detail"], (st, j))
+    check(srv.json("GET", "/api/v1/status")[2]["jobs"]["submitted"] == before, "took a slot")
+    check(not spooled(), "spooled: %s" % spooled())
+    # In a batch the bad file gets its own error in the answer; the good one runs.
+    body, ct = multipart([("size", "128"), ("mode", "plain")],
+                         [("files", "ok.png", PHOTO, "image/png"), ("files", "huge.png", big, "image/png")])
+    st, _, b = srv.json("POST", "/api/v1/batches", body, {"Content-Type": ct})
+    check(st == 202 and b["total"] == 2 and len(b["jobs"]) == 2, (st, b))
+    bad = b.get("failed", [])
+    check(len(bad) == 1 and bad[0]["index"] == 1 and bad[0]["filename"] == "huge.png", b)
+    check(bad[0]["code"] == 413 and "60000x60000" in bad[0]["detail"], b)
+    st, _, j = srv.json("GET", "/api/v1/jobs/" + b["jobs"][1])
+    check(st == 200 and j["state"] == "failed" and j["error"]["code"] == 413, (st, j))
+    check(srv.wait_job(b["jobs"][0])["state"] == "done", "the good file of the batch")
+
+
+def t_done_means_sidecar():
+    # A job says done only once its result and its sidecar are both on disk: watch many small
+    # jobs closely and look for the sidecar the moment each one is seen done (two batches, as
+    # the queue holds 16).
+    for _ in range(2):
+        files = [("files", "s%02d.png" % i, small_png(), "image/png") for i in range(16)]
+        body, ct = multipart([("size", "32"), ("mode", "plain")], files)
+        st, _, b = srv.json("POST", "/api/v1/batches", body, {"Content-Type": ct})
+        check(st == 202, (st, b))
+        seen = set()
+        deadline = time.time() + 120
+        while len(seen) < 16 and time.time() < deadline:
+            st, _, s = srv.json("GET", "/api/v1/batches/" + b["id"])
+            for j in s["jobs"]:
+                if j["state"] == "done" and j["id"] not in seen:
+                    seen.add(j["id"])
+                    side = os.path.join(OUT, j["output"]["file"].rsplit(".", 1)[0] + ".json")
+                    check(os.path.exists(side), "job %s is done, its sidecar is not on disk" % j["id"])
+                    check(json.load(open(side))["state"] == "done", side)
+                check(j["state"] in ("queued", "running", "done"), j)
+        check(len(seen) == 16, "%d of 16 done" % len(seen))
+
+
+def plant_job(out, jid, name, batch=None, extra=None):
+    """Writes a sidecar for a finished job whose result is `name` in `out`."""
+    o = {"id": jid, "state": "done", "progress": 1, "filename": "x.png", "style": "s",
+         "params": {"size": 64, "format": "png"}, "output": {"w": 64, "h": 64, "file": name, "bytes": 10},
+         "timings": {"submitted": 1.0e9, "started": 1.0e9, "finished": 1.0e9 + 1}}
+    if batch:
+        o["batch"], o["index"] = batch, 0
+    for path, v in (extra or {}).items():
+        d = o
+        for k in path[:-1]:
+            d = d.setdefault(k, {})
+        d[path[-1]] = v
+    with open(os.path.join(out, name.rsplit(".", 1)[0] + ".json"), "w") as f:
+        json.dump(o, f)
+
+
+def t_result_symlink():
+    # Results are opened without following links, and only regular files are served.
+    out = os.path.join(WORK, "out-link")
+    os.makedirs(out)
+    secret = os.path.join(WORK, "secret.txt")
+    open(secret, "wb").write(b"SECRET-" * 10)
+    a, b, c = "a" * 32, "b" * 32, "c" * 32
+    os.symlink(secret, os.path.join(out, "outputs_20260101000000_aaaaaaaa.png"))
+    plant_job(out, a, "outputs_20260101000000_aaaaaaaa.png", batch="d" * 32)
+    open(os.path.join(out, "outputs_20260101000000_bbbbbbbb.png"), "wb").write(PHOTO)
+    plant_job(out, b, "outputs_20260101000000_bbbbbbbb.png", batch="e" * 32)
+    os.mkfifo(os.path.join(out, "outputs_20260101000000_cccccccc.png"))
+    plant_job(out, c, "outputs_20260101000000_cccccccc.png")
+    s = Server(EXE, out, os.path.join(WORK, "server-link.log"), models=MODELS)
+    try:
+        # b was a regular file at start-up, replaced by a link afterwards.
+        os.unlink(os.path.join(out, "outputs_20260101000000_bbbbbbbb.png"))
+        os.symlink(secret, os.path.join(out, "outputs_20260101000000_bbbbbbbb.png"))
+        for jid, batch in ((a, "d" * 32), (b, "e" * 32), (c, None)):
+            st, _, data = s.request("GET", "/api/v1/jobs/%s/result" % jid, timeout=10)
+            check(st in (404, 410) and b"SECRET" not in data, (jid, st, data[:100]))
+            if batch:
+                st, _, data = s.request("GET", "/api/v1/batches/%s/zip" % batch, timeout=10)
+                check(st != 200 and b"SECRET" not in data, (batch, st, data[:100]))
+        st, _, j = s.json("GET", "/api/v1/jobs/" + a)
+        check(st == 404, "a job whose result is a link was restored: %s" % j)
+    finally:
+        s.stop()
+
+
+def t_sidecar_fifo():
+    # A FIFO named like a sidecar must not hang start-up.
+    out = os.path.join(WORK, "out-fifo")
+    os.makedirs(out)
+    os.mkfifo(os.path.join(out, "outputs_20260101000000_ffffffff.json"))
+    t0 = time.time()
+    s = Server(EXE, out, os.path.join(WORK, "server-fifo.log"), models=MODELS)
+    try:
+        check(time.time() - t0 < 30, "start-up took %.0f s" % (time.time() - t0))
+        st, _, j = s.json("GET", "/readyz")
+        check(st == 200, (st, j))
+        check("outputs_20260101000000_ffffffff.json" in s.log_text(), "no log line for the FIFO")
+    finally:
+        s.stop()
+
+
+def t_sidecar_numbers():
+    # Every number read from a sidecar is checked; a bad sidecar is skipped with a log line.
+    out = os.path.join(WORK, "out-nums")
+    os.makedirs(out)
+    good = "0" * 31 + "1"
+    bad = {"0" * 31 + "2": {("output", "bytes"): -1},
+           "0" * 31 + "3": {("input", "w"): 1.5},
+           "0" * 31 + "4": {("timings", "finished"): 1e300},
+           "0" * 31 + "5": {("memory", "planned_bytes"): 1e30},
+           "0" * 31 + "6": {("params", "quality"): 1000},
+           "0" * 31 + "7": {("output", "bytes"): "10"}}
+    for jid, extra in [(good, {})] + list(bad.items()):
+        name = "outputs_20260101000000_%s.png" % jid[-8:]
+        open(os.path.join(out, name), "wb").write(PHOTO)
+        plant_job(out, jid, name, extra=extra)
+    s = Server(EXE, out, os.path.join(WORK, "server-nums.log"), models=MODELS)
+    try:
+        st, _, j = s.json("GET", "/api/v1/jobs/" + good)
+        check(st == 200 and j["output"]["bytes"] == 10, (st, j))
+        for jid in bad:
+            st, _, j = s.json("GET", "/api/v1/jobs/" + jid)
+            check(st == 404, "bad sidecar %s restored: %s" % (bad[jid], j))
+            check(jid[-8:] + ".json" in s.log_text(), "no log line for %s" % bad[jid])
+    finally:
+        s.stop()
+
+
+def chattr(flag, path):
+    r = subprocess.run(["chattr", flag, path], capture_output=True, text=True)
+    check(r.returncode == 0, "chattr %s %s: %s (the test needs a filesystem with the immutable "
+          "attribute, and root)" % (flag, path, r.stderr))
+
+
+def t_readyz_outputs_not_writable():
+    # Root writes to read-only directories, so the outputs directory is made immutable instead.
+    out = os.path.join(WORK, "out-ro")
+    s = Server(EXE, out, os.path.join(WORK, "server-ro.log"), models=MODELS)
+    try:
+        st, _, j = s.json("GET", "/readyz")
+        check(st == 200 and j["status"] == "ready", (st, j))
+        chattr("+i", out)
+        try:
+            time.sleep(1.5)  # the check is cached for about a second
+            st, _, j = s.json("GET", "/readyz")
+            check(st == 503 and j["reason"] == "outputs-not-writable" and out in j["detail"], (st, j))
+        finally:
+            chattr("-i", out)
+        time.sleep(1.5)
+        st, _, j = s.json("GET", "/readyz")
+        check(st == 200, (st, j))
+    finally:
+        s.stop()
+
+
 def calibrated_server(name):
     """A server whose memory limit leaves about 64 MB for jobs beyond the idle server and the
     16 MB reserve: a 256 px job (about 41 MB planned) fits, a 4096 px one (about 92 MB) never
@@ -321,7 +509,7 @@ def t_no_model():
     s = Server(EXE, os.path.join(WORK, "out-none"), os.path.join(WORK, "server-none.log"), models=empty)
     try:
         st, _, j = s.json("GET", "/readyz")
-        check(st == 503 and "fetch-models.sh" in j["detail"], (st, j))
+        check(st == 503 and "fetch-models.sh" in j["detail"] and j["reason"] == "no-model", (st, j))
         st, _, j = s.json("GET", "/api/v1/status")
         check(not j["ready"] and "fetch-models.sh" in j["model_error"], j)
         st, h, j = s.json("POST", "/api/v1/jobs", PHOTO, {"Content-Type": "image/png"})
@@ -338,11 +526,17 @@ try:
                      ("synchronous cartoonize", t_sync), ("cancel queued and running", t_cancel),
                      ("result before it is ready: 409", t_result_not_ready),
                      ("batch with a ZIP and a bad file", t_batch_zip), ("errors", t_errors),
+                     ("header limits at submission", t_limits_at_submission),
+                     ("done only with the sidecar on disk", t_done_means_sidecar),
                      ("history lists finished jobs", t_list_history), ("metrics", t_metrics),
                      ("graceful stop, history after a restart", t_restart_history),
                      ("413 with the size that fits, downgrade", t_memory_413_and_downgrade),
                      ("queue full: 503 with Retry-After", t_queue_full_503),
-                     ("no model: 503 and instructions", t_no_model)]:
+                     ("no model: 503 and instructions", t_no_model),
+                     ("results: no links, regular files only", t_result_symlink),
+                     ("a FIFO sidecar does not hang start-up", t_sidecar_fifo),
+                     ("sidecar numbers are checked", t_sidecar_numbers),
+                     ("/readyz: outputs not writable", t_readyz_outputs_not_writable)]:
         T.run(name, fn)
 finally:
     srv.kill()

@@ -3,6 +3,7 @@
 replicas and `toonify worker --redis` processes, all started here on loopback ports.
 Usage: test_scale_redis.py TOONIFY SOURCE_DIR SHARED_DIR WORK_DIR
 
+0. Before any worker runs: /readyz says no worker, and jobs are refused with 503 at once.
 1. 30 jobs submitted through nginx; one worker killed with SIGKILL while it runs a job; every
    job ends exactly once (Redis's done counter is 30), its result equals the CLI's output for the
    same photo and parameters byte for byte, and both replicas answer the same for every job.
@@ -203,6 +204,27 @@ def status():
     return get_json(front, "/api/v1/status")["redis"]
 
 
+# ---- 0: no worker yet ----
+
+def t_no_worker_not_ready():
+    # Ready means a job can complete: with Redis up but no worker alive, /readyz says why, and
+    # a job is refused at once (503, Retry-After) instead of waiting for a worker that may never
+    # come (a /cartoonize used to wait its whole 600 s for a 504).
+    check(not workers, "workers already started")
+    for r in replicas:
+        st, _, j = r.json("GET", "/readyz")
+        check(st == 503 and j["reason"] == "no-worker" and "worker" in j["detail"], (st, j))
+    body, ct = multipart([("size", "128"), ("mode", "plain")],
+                         [("file", "a.png", DATA[0], "application/octet-stream")])
+    for path in ("/api/v1/cartoonize", "/api/v1/jobs", "/api/v1/batches"):
+        t0 = time.time()
+        st, h, j = front.json("POST", path, body, {"Content-Type": ct}, timeout=20)
+        check(st == 503 and "no worker" in j["detail"] and int(h.get("retry-after", 0)) >= 1,
+              (path, st, h, j))
+        check(time.time() - t0 < 10, "%s took %.1f s to refuse" % (path, time.time() - t0))
+    check(status()["unfinished"] == 0, "a refused job was queued: %s" % status())
+
+
 # ---- 1: 30 jobs, a worker killed ----
 
 jobs = []  # (id, photo index, mode)
@@ -214,6 +236,8 @@ def t_thirty_jobs_one_worker_killed():
     start_worker("b")
     st = status()
     check(len(st["workers"]) == 2, st)
+    st, _, j = front.json("GET", "/readyz")
+    check(st == 200 and j["status"] == "ready", (st, j))
     for n in range(30):
         i, mode = n % len(PHOTOS), MODES[(n // len(PHOTOS)) % 2]
         jobs.append((submit(i, mode), i, mode))
@@ -381,8 +405,8 @@ def t_sigterm_hands_back_and_cancel():
     check(st == 200, (st, j))
     j = wait_state(jid, lambda j: j["state"] in ("done", "failed", "cancelled"), "an end")
     check(j["state"] == "cancelled", j)
-    st, _, _ = front.request("GET", "/api/v1/jobs/%s/result" % jid)
-    check(st == 499, "result of a cancelled job: %d" % st)
+    st, _, j = front.json("GET", "/api/v1/jobs/%s/result" % jid)
+    check(st == 410 and j["error"] == "cancelled", "result of a cancelled job: %d %s" % (st, j))
     # The page itself comes through the balancer too.
     st, h, data = front.request("GET", "/")
     check(st == 200 and b"<html" in data.lower(), st)
@@ -423,6 +447,7 @@ def t_command_line():
 
 try:
     T.run("command line: worker and serve options, unreachable Redis", t_command_line)
+    T.run("no worker alive: not ready, jobs refused with 503", t_no_worker_not_ready)
     T.run("30 jobs through nginx, a worker killed, each ends once", t_thirty_jobs_one_worker_killed)
     T.run("both replicas answer every job the same", t_both_replicas_answer)
     T.run("a worker leaves a job it cannot hold to a bigger one", t_small_worker_leaves_big_job)

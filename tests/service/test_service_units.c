@@ -211,8 +211,8 @@ static void test_job_record(void)
     j.t_submit = 1795743736.5;
     cJSON *o = toon_job_json(NULL, &j);
     CHECK(o != NULL);
-    struct toon_job *r = toon_job_from_json(o, 1);
-    struct toon_job *done_only = toon_job_from_json(o, 0);
+    struct toon_job *r = toon_job_from_json(o, 1, NULL);
+    struct toon_job *done_only = toon_job_from_json(o, 0, NULL);
     cJSON_Delete(o);
     CHECK(r != NULL);
     CHECK(done_only == NULL); /* history takes finished jobs only */
@@ -233,11 +233,52 @@ static void test_job_record(void)
     toon_job_free(r);
     /* Bad ids and states are refused. */
     cJSON *bad = cJSON_Parse("{\"id\":\"../../etc\",\"state\":\"done\"}");
-    CHECK(toon_job_from_json(bad, 1) == NULL);
+    CHECK(toon_job_from_json(bad, 1, NULL) == NULL);
     cJSON_Delete(bad);
     bad = cJSON_Parse("{\"id\":\"0123456789abcdef0123456789abcdef\",\"state\":\"weird\"}");
-    CHECK(toon_job_from_json(bad, 1) == NULL);
+    CHECK(toon_job_from_json(bad, 1, NULL) == NULL);
     cJSON_Delete(bad);
+}
+
+/* Every number of a record is checked: finite, in range, whole where it counts something. */
+static void test_job_record_numbers(void)
+{
+    static const char *const bad[] = {
+        "\"output\": {\"file\": \"outputs_1.png\", \"bytes\": -1}",
+        "\"output\": {\"file\": \"outputs_1.png\", \"bytes\": 1e30}",
+        "\"output\": {\"file\": \"outputs_1.png\", \"w\": 1.5}",
+        "\"output\": {\"file\": \"outputs_1.png\", \"bytes\": \"10\"}",
+        "\"output\": {\"file\": \"outputs_1.png\"}, \"timings\": {\"finished\": 1e300}",
+        "\"output\": {\"file\": \"outputs_1.png\"}, \"params\": {\"quality\": 1000}",
+        "\"output\": {\"file\": \"outputs_1.png\"}, \"params\": {\"strength\": -0.5}",
+        "\"output\": {\"file\": \"outputs_1.png\"}, \"index\": -3",
+        "\"output\": {\"file\": \"outputs_1.png\"}, \"memory\": {\"rss_peak_bytes\": null}",
+    };
+    char text[512];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text,
+                 "{\"id\": \"0123456789abcdef0123456789abcdef\", \"state\": \"done\", %s}", bad[i]);
+        cJSON *o = cJSON_Parse(text);
+        CHECK(o != NULL);
+        struct toon_err err = {""};
+        struct toon_job *j = toon_job_from_json(o, 0, &err);
+        if (j) fprintf(stderr, "accepted: %s\n", text);
+        CHECK(j == NULL);
+        CHECK(strstr(err.msg, "bad number") != NULL);
+        toon_job_free(j);
+        cJSON_Delete(o);
+    }
+    /* The same fields in range are taken as they are. */
+    cJSON *o = cJSON_Parse("{\"id\": \"0123456789abcdef0123456789abcdef\", \"state\": \"done\", "
+                           "\"output\": {\"file\": \"outputs_1.png\", \"bytes\": 4096, \"w\": 64}, "
+                           "\"timings\": {\"finished\": 1795743736.25}}");
+    struct toon_job *j = toon_job_from_json(o, 0, NULL);
+    cJSON_Delete(o);
+    CHECK(j != NULL);
+    CHECK_EQ(j->out_bytes, 4096);
+    CHECK_EQ(j->out_w, 64);
+    CHECK_NEAR(j->t_end, 1795743736.25, 1e-6);
+    toon_job_free(j);
 }
 
 static const struct test_case tests[] = {
@@ -248,5 +289,6 @@ static const struct test_case tests[] = {
     {"params_official_size", test_params_official_size},
     {"redis_url", test_redis_url},
     {"job_record", test_job_record},
+    {"job_record_numbers", test_job_record_numbers},
 };
 TEST_MAIN(tests)
