@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stddef.h>
 
+#include "service/conns.h"
 #include "service/metrics.h"
 #include "service/params.h"
 #include "service/redis.h"
@@ -99,6 +100,7 @@ struct toon_service {
     pthread_t *workers;
     int n_workers_started;
     struct MHD_Daemon *mhd;
+    struct toon_conns conns; /* deadlines and bounds over the daemon's connections */
     int port;
     struct toon_metrics metrics;
     /* scale-out: set when cfg.redis_url is */
@@ -227,7 +229,12 @@ void toon_history_save(struct toon_service *svc, const struct toon_job *j);
 void toon_history_load(struct toon_service *svc, int max);
 
 /* ---- misc ---- */
-double toon_now(void);                                    /* wall clock, epoch seconds */
-const char *toon_mb(size_t bytes, char *buf, size_t len); /* "58.3 MB" */
+double toon_now(void); /* wall clock, epoch seconds */
+/* Bytes in binary units: "64 MiB", "2 GiB", "58.3 MiB", "4000 bytes". */
+const char *toon_mb(size_t bytes, char *buf, size_t len);
+/* The detail of every answer for a full disk (upload, input, result, sidecar): one text, and no
+ * path of the server's. */
+#define TOON_DISK_FULL_DETAIL                                                                      \
+    "the server's disk is full: the job could not be stored; try again later"
 
 #endif

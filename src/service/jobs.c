@@ -39,7 +39,16 @@ double toon_now(void)
 
 const char *toon_mb(size_t bytes, char *buf, size_t len)
 {
-    snprintf(buf, len, "%.0f MB", (double)bytes / 1e6);
+    /* Binary units: limits are given as 64M or 8M meaning MiB, and said back exactly. */
+    const size_t mib = (size_t)1 << 20, gib = (size_t)1 << 30;
+    if (bytes >= gib && bytes % gib == 0)
+        snprintf(buf, len, "%zu GiB", bytes / gib);
+    else if (bytes >= mib && bytes % mib == 0)
+        snprintf(buf, len, "%zu MiB", bytes / mib);
+    else if (bytes >= mib)
+        snprintf(buf, len, "%.1f MiB", (double)bytes / (double)mib);
+    else
+        snprintf(buf, len, "%zu bytes", bytes);
     return buf;
 }
 

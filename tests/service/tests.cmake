@@ -5,6 +5,8 @@
 #                        1.5-3 minutes on two cores, so labelled slow (`make test-all` runs it)
 #   test_service_scale   scale-out: redis-server, nginx, two replicas, workers (one killed),
 #                        Redis restarted mid-batch (label e2e, service, redis): ~1-2 minutes
+#   test_service_slow    64 slow clients, deadlines, connections per address (label e2e,
+#                        service): ~20 s
 #   test_service_units   the multipart and parameter parsers (unit)
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
@@ -16,6 +18,10 @@ if(Python3_Interpreter_FOUND)
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_memory_cgroup.py
                    $<TARGET_FILE:toonify> ${TOON_SHARED_DIR} ${CMAKE_CURRENT_BINARY_DIR}/service-memory)
   set_tests_properties(test_service_memory PROPERTIES LABELS "slow;service" TIMEOUT 900)
+  add_test(NAME test_service_slow
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_slow_clients.py
+                   $<TARGET_FILE:toonify> ${TOON_SHARED_DIR} ${CMAKE_CURRENT_BINARY_DIR}/service-slow)
+  set_tests_properties(test_service_slow PROPERTIES LABELS "e2e;service" TIMEOUT 120)
   add_test(NAME test_service_scale
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_scale_redis.py
                    $<TARGET_FILE:toonify> ${CMAKE_SOURCE_DIR} ${TOON_SHARED_DIR}
