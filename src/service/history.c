@@ -8,6 +8,7 @@
  */
 #include <cJSON.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,26 +29,31 @@ static void sidecar_path(const struct toon_service *svc, const char *out_name, c
     snprintf(buf, len, "%s/%.*s.json", svc->outputs, stem, out_name);
 }
 
-void toon_history_save(struct toon_service *svc, const struct toon_job *j)
+enum toon_status toon_history_save(struct toon_service *svc, const struct toon_job *j,
+                                   struct toon_err *err)
 {
     pthread_mutex_lock(&svc->mu);
     cJSON *o = toon_job_json(svc, j);
     pthread_mutex_unlock(&svc->mu);
+    /* Written before the job is marked done (see run_job), for the job as it is once done. */
+    if (o) cJSON_ReplaceItemInObject(o, "state", cJSON_CreateString("done"));
     char *text = o ? cJSON_Print(o) : NULL;
     cJSON_Delete(o);
-    if (!text) return;
+    if (!text) return toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory");
     char path[4400], tmp[4500];
     sidecar_path(svc, j->out_name, path, sizeof path);
     snprintf(tmp, sizeof tmp, "%s.part", path);
+    errno = 0;
     FILE *f = fopen(tmp, "w");
     int ok = f && fputs(text, f) >= 0;
     if (f && fclose(f) != 0) ok = 0;
     if (ok && rename(tmp, path) != 0) ok = 0;
-    if (!ok) {
-        unlink(tmp);
-        toon_log(TOON_LOG_WARN, "cannot write the history sidecar %s", path);
-    }
+    int e = errno ? errno : EIO;
     cJSON_free(text);
+    if (ok) return TOON_STATUS_OK;
+    unlink(tmp);
+    toon_log(TOON_LOG_WARN, "cannot write the history sidecar %s: %s", path, strerror(e));
+    return toon_job_write_error(e, "the job's history", err);
 }
 
 static char *read_small(const char *path)

@@ -129,6 +129,9 @@ enum toon_status toon_jobs_enqueue(struct toon_service *svc, struct toon_job **j
 struct toon_job *toon_jobs_find(struct toon_service *svc, const char *id);
 void toon_job_release(struct toon_service *svc, struct toon_job *j);
 void toon_job_free(struct toon_job *j);
+/* The status and message for a failed write of `what` ("the input", "the result"): a full disk
+ * is TOON_STATUS_NO_SPACE with TOON_DISK_FULL_DETAIL; no message names a path. */
+enum toon_status toon_job_write_error(int e, const char *what, struct toon_err *err);
 /* Ends a job as failed, or cancelled for TOON_STATUS_CANCELLED, with its error and detail. */
 void toon_job_fail(struct toon_job *j, enum toon_status st, const char *detail);
 /* Copies a conversion's figures (memory, timings, output size) into its job. */
@@ -223,8 +226,9 @@ int toon_rjob_finish(struct toon_service *svc, struct toon_redis *r, const struc
                      const char *part, struct toon_err *err);
 
 /* ---- history.c ---- */
-/* Writes outputs/<name>.json beside the result (atomically). */
-void toon_history_save(struct toon_service *svc, const struct toon_job *j);
+/* Writes outputs/<name>.json beside the result (atomically), saying the job is done. */
+enum toon_status toon_history_save(struct toon_service *svc, const struct toon_job *j,
+                                   struct toon_err *err);
 /* Restores finished jobs from the sidecars in outputs/ (the newest `max` of them). */
 void toon_history_load(struct toon_service *svc, int max);
 

@@ -113,27 +113,34 @@ int toon_style_find(const struct toon_service *svc, const char *name)
     return -1;
 }
 
+enum toon_status toon_job_write_error(int e, const char *what, struct toon_err *err)
+{
+    enum toon_status st = toon_status_from_errno(e);
+    if (st == TOON_STATUS_NO_SPACE) return toon_err_set(err, st, "%s", TOON_DISK_FULL_DETAIL);
+    return toon_err_set(err, st, "cannot store %s: %s", what, strerror(e));
+}
+
 static enum toon_status write_file(const char *path, const uint8_t *data, size_t len,
                                    struct toon_err *err)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return toon_err_set(err, TOON_STATUS_IO, "cannot write %s: %s", path, strerror(errno));
+    if (fd < 0) return toon_job_write_error(errno, "the input", err);
     size_t off = 0;
     while (off < len) {
         ssize_t k = write(fd, data + off, len - off);
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) {
+            int e = k < 0 ? errno : ENOSPC;
             close(fd);
             unlink(path);
-            return toon_err_set(err, TOON_STATUS_IO, "cannot write %s: %s", path,
-                                k < 0 ? strerror(errno) : "disk full");
+            return toon_job_write_error(e, "the input", err);
         }
         off += (size_t)k;
     }
     if (close(fd) != 0) {
+        int e = errno;
         unlink(path);
-        return toon_err_set(err, TOON_STATUS_IO, "cannot write %s", path);
+        return toon_job_write_error(e, "the input", err);
     }
     return TOON_STATUS_OK;
 }
@@ -484,13 +491,17 @@ struct run_ctx {
     struct toon_job *j;
     FILE *f;
     size_t written;
+    int write_errno; /* of the first failed write */
     double last_sample;
 };
 
 static enum toon_status sink_file(void *ctx, const void *data, size_t n)
 {
     struct run_ctx *r = ctx;
-    if (fwrite(data, 1, n, r->f) != n) return TOON_STATUS_IO;
+    if (fwrite(data, 1, n, r->f) != n) {
+        if (!r->write_errno) r->write_errno = errno ? errno : EIO;
+        return TOON_STATUS_IO;
+    }
     r->written += n;
     return TOON_STATUS_OK;
 }
@@ -520,11 +531,27 @@ static void out_name(const struct toon_job *j, char *buf, size_t len)
     snprintf(buf, len, "outputs_%s_%.8s.%s", stamp, j->id, toon_format_ext(j->params.cp.format));
 }
 
+/* The result is in outputs/: its sidecar is written before the job is said to be done (and while
+ * its input is still kept), so a finished job survives a restart.  When the sidecar cannot be
+ * written the job fails, with the same answer as any other full disk, and the result goes. */
+static enum toon_status keep_result(struct toon_service *svc, struct toon_job *j, const char *path,
+                                    struct toon_err *err)
+{
+    enum toon_status st = toon_history_save(svc, j, err);
+    if (st == TOON_STATUS_OK) return st;
+    unlink(path);
+    pthread_mutex_lock(&svc->mu);
+    j->out_name[0] = 0;
+    j->out_bytes = 0;
+    pthread_mutex_unlock(&svc->mu);
+    return st;
+}
+
 static void run_job(struct toon_service *svc, struct toon_job *j)
 {
     struct toon_err err = {""};
     enum toon_status st = TOON_STATUS_OK;
-    struct run_ctx r = {svc, j, NULL, 0, 0};
+    struct run_ctx r = {svc, j, NULL, 0, 0, 0};
     char name[128], path[4400], tmp[4500];
     void *map = MAP_FAILED;
     int fd = open(j->in_path, O_RDONLY | O_CLOEXEC);
@@ -543,7 +570,7 @@ static void run_job(struct toon_service *svc, struct toon_job *j)
     snprintf(tmp, sizeof tmp, "%s/.%s.part", svc->work, name);
     r.f = fopen(tmp, "wb");
     if (!r.f) {
-        st = toon_err_set(&err, TOON_STATUS_IO, "cannot write %s: %s", tmp, strerror(errno));
+        st = toon_job_write_error(errno, "the result", &err);
         goto done;
     }
     struct toon_convert_params cp = j->params.cp;
@@ -554,9 +581,10 @@ static void run_job(struct toon_service *svc, struct toon_job *j)
     memset(&rep, 0, sizeof rep);
     st =
         toon_convert(svc->styles[j->style].model, map, j->in_bytes, &cp, sink_file, &r, &rep, &err);
-    if (fclose(r.f) != 0 && st == TOON_STATUS_OK)
-        st = toon_err_set(&err, TOON_STATUS_IO, "cannot write %s (disk full?)", tmp);
+    if (fclose(r.f) != 0 && st == TOON_STATUS_OK && !r.write_errno) r.write_errno = errno;
     r.f = NULL;
+    if (r.write_errno && st != TOON_STATUS_CANCELLED)
+        st = toon_job_write_error(r.write_errno, "the result", &err);
     if (st == TOON_STATUS_OK && rename(tmp, path) != 0)
         st = toon_err_set(&err, TOON_STATUS_IO, "cannot rename the result: %s", strerror(errno));
     if (st != TOON_STATUS_OK) unlink(tmp);
@@ -565,14 +593,16 @@ static void run_job(struct toon_service *svc, struct toon_job *j)
     if (st == TOON_STATUS_OK) {
         snprintf(j->out_name, sizeof j->out_name, "%s", name);
         j->out_bytes = r.written;
+        j->t_end = toon_now();
     }
     pthread_mutex_unlock(&svc->mu);
+    if (st == TOON_STATUS_OK) st = keep_result(svc, j, path, &err);
 done:
     if (map != MAP_FAILED) munmap(map, j->in_bytes);
     size_t rss = toon_proc_rss();
     pthread_mutex_lock(&svc->mu);
     if (rss > j->rss_peak) j->rss_peak = rss;
-    j->t_end = toon_now();
+    if (st != TOON_STATUS_OK || j->t_end == 0) j->t_end = toon_now();
     if (st == TOON_STATUS_OK) {
         j->state = TOON_JOB_DONE;
         j->progress = 1;
@@ -585,7 +615,6 @@ done:
     if (st == TOON_STATUS_OK) {
         atomic_fetch_add(&svc->metrics.jobs_done, 1);
         atomic_fetch_add(&svc->metrics.result_bytes, (unsigned long)r.written);
-        toon_history_save(svc, j);
     } else if (st == TOON_STATUS_CANCELLED) {
         atomic_fetch_add(&svc->metrics.jobs_cancelled, 1);
     } else {

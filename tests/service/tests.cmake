@@ -7,6 +7,8 @@
 #                        Redis restarted mid-batch (label e2e, service, redis): ~1-2 minutes
 #   test_service_slow    64 slow clients, deadlines, connections per address (label e2e,
 #                        service): ~20 s
+#   test_service_disk    a full disk (a tmpfs it mounts: needs root, fails, never skips, without)
+#                        at each stage of a job: one 507 answer, no server path (e2e, service)
 #   test_service_units   the multipart and parameter parsers (unit)
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
@@ -22,6 +24,10 @@ if(Python3_Interpreter_FOUND)
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_slow_clients.py
                    $<TARGET_FILE:toonify> ${TOON_SHARED_DIR} ${CMAKE_CURRENT_BINARY_DIR}/service-slow)
   set_tests_properties(test_service_slow PROPERTIES LABELS "e2e;service" TIMEOUT 120)
+  add_test(NAME test_service_disk
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_disk_full.py
+                   $<TARGET_FILE:toonify> ${TOON_SHARED_DIR} ${CMAKE_CURRENT_BINARY_DIR}/service-disk)
+  set_tests_properties(test_service_disk PROPERTIES LABELS "e2e;service" TIMEOUT 300)
   add_test(NAME test_service_scale
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_scale_redis.py
                    $<TARGET_FILE:toonify> ${CMAKE_SOURCE_DIR} ${TOON_SHARED_DIR}
