@@ -4,9 +4,11 @@
  * own connection without holding up the others) and the workers, and shutting all of it down.
  *
  * Request bodies are spooled to a file under outputs/.work as they arrive, never held in memory,
- * and refused with 413 past the upload limit (at once when Content-Length says so).  Idle or
- * stalled connections are closed by MHD after the configured timeout.  Every answered request is
- * logged to stderr on one line (unless quiet) and counted for /metrics.
+ * and refused with 413 as soon as they pass the upload limit (before the body when Content-Length
+ * says so, else the moment the count passes it, and the rest is not read).  Idle connections are
+ * closed by MHD after the configured timeout; conns.c gives each request a deadline, bounds the
+ * connections per address and keeps room for new ones.  Every answered request is logged to
+ * stderr on one line (unless quiet) and counted for /metrics.
  */
 #include <arpa/inet.h>
 #include <cJSON.h>
