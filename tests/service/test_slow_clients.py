@@ -12,91 +12,22 @@ Usage: test_slow_clients.py TOONIFY SHARED_DIR WORK_DIR
 Runs in about 20 s."""
 import os
 import shutil
-import socket
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from svc import Runner, Server  # noqa: E402
+from svc import Runner, Server, open_slow, trickler  # noqa: E402
 
 EXE, SHARED, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 PHOTO = open(os.path.join(SHARED, "images", "astronaut.png"), "rb").read()
 HEADER_S, REQUEST_S = 3, 6
 N_SLOW = 64
-TRICKLE_S = 2.0
 
 
 def check(cond, msg=""):
     if not cond:
         raise AssertionError(msg)
-
-
-class Slow:
-    """One connection that sends its request a byte at a time; .closed_at is when the server
-    closed it (None while it is open)."""
-
-    def __init__(self, port, body, source="127.0.0.1"):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind((source, 0))
-        self.sock.settimeout(5)
-        self.sock.connect(("127.0.0.1", port))
-        self.opened = time.time()
-        self.closed_at = None
-        if body:  # complete headers, then a body that never ends
-            self.sock.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
-                              b"Content-Length: 100000\r\n\r\n")
-            self.rest = b"\x89" * 100000
-        else:  # headers that never end
-            self.rest = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"a" * 1000
-        self.sock.setblocking(False)
-
-    def poll(self):
-        """Returns True while the connection is open."""
-        if self.closed_at is not None:
-            return False
-        try:
-            if self.sock.recv(4096) == b"":
-                raise ConnectionResetError
-        except BlockingIOError:
-            pass
-        except OSError:
-            self.closed_at = time.time()
-            self.sock.close()
-            return False
-        return True
-
-    def trickle(self):
-        if self.poll():
-            try:
-                self.sock.send(self.rest[:1])
-                self.rest = self.rest[1:]
-            except BlockingIOError:
-                pass
-            except OSError:
-                self.closed_at = time.time()
-                self.sock.close()
-
-
-def open_slow(port, n, source="127.0.0.1"):
-    conns = []
-    for i in range(n):
-        try:
-            conns.append(Slow(port, i % 2 == 1, source))
-        except OSError:
-            pass  # refused at once: that is allowed
-    return conns
-
-
-def trickler(conns, stop):
-    """A byte from each connection every TRICKLE_S; watches for closes every 0.1 s."""
-    last = 0
-    while not stop.is_set():
-        send = time.time() - last >= TRICKLE_S
-        last = time.time() if send else last
-        for c in conns:
-            c.trickle() if send else c.poll()
-        stop.wait(0.1)
 
 
 def t_health_while_slow(srv):

@@ -1,6 +1,7 @@
 # Service tests: real HTTP on loopback against servers the tests start themselves.
 #   test_service_api     the API end to end (label e2e, service): ~15-30 s
-#   test_service_memory  12 clients at 2048/4096 px inside a 300 MB memory cgroup (needs root
+#   test_service_memory  12 clients at 2048/4096 px and a hostile mix (a WebP with two ALPH
+#                        chunks, PNG bombs, slow clients) inside a 300 MiB memory cgroup (needs root
 #                        or a delegated cgroup; fails, never skips, when none can be made):
 #                        1.5-3 minutes on two cores, so labelled slow (`make test-all` runs it)
 #   test_service_scale   scale-out: redis-server, nginx, two replicas, workers (one killed),
