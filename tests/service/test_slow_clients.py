@@ -11,6 +11,7 @@ Usage: test_slow_clients.py TOONIFY SHARED_DIR WORK_DIR
 - From one other address (127.0.0.2) at most --per-address (default 16) connections are held.
 Runs in about 20 s."""
 import os
+import re
 import shutil
 import sys
 import threading
@@ -82,6 +83,10 @@ def t_health_while_slow(srv):
     check(not late, "slow connections closed after %s s (deadline %d s)" % (late[:5], REQUEST_S))
     for c in conns:
         c.sock.close()
+    st, _, text = srv.request("GET", "/metrics")
+    closed = dict((reason, int(float(v))) for reason, v in re.findall(
+        r'toonify_connections_closed_total\{reason="(\w+)"\} (\S+)', text.decode()))
+    check(closed.get("deadline", 0) > 0 and closed.get("slowest", 0) > 0, closed)
 
 
 def t_per_address(srv):
