@@ -187,7 +187,11 @@ static void on_headers(struct toon_conn *c, size_t n)
     (void)n;
     if (c->phase != PHASE_HEADERS) return;
     c->phase = PHASE_BODY;
+    /* On a kept-alive connection t_start is the previous request's end: the body still gets
+     * what is left of request_s after the headers' share. */
+    double kept_alive = mono_now() + c->t->request_s - c->t->header_s;
     c->deadline = c->t_start + c->t->request_s;
+    if (kept_alive > c->deadline) c->deadline = kept_alive;
 }
 
 static void on_body(struct toon_conn *c, size_t n)
@@ -210,7 +214,9 @@ static void on_end(struct toon_conn *c, size_t n)
     c->phase = PHASE_HEADERS;
     c->body_bytes = 0;
     c->t_start = mono_now();
-    c->deadline = c->t_start + c->t->header_s;
+    /* The next request's first byte may come up to idle_s later (a proxy's kept-alive
+     * connection); MHD closes the connection if none does. */
+    c->deadline = c->t_start + c->t->idle_s + c->t->header_s;
 }
 
 void toon_conns_headers_done(struct MHD_Connection *conn)
@@ -259,13 +265,14 @@ static void *reaper_main(void *arg)
     return NULL;
 }
 
-enum toon_status toon_conns_init(struct toon_conns *t, int max, int per_address, double header_s,
-                                 double request_s, struct toon_err *err)
+enum toon_status toon_conns_init(struct toon_conns *t, int max, int per_address, double idle_s,
+                                 double header_s, double request_s, struct toon_err *err)
 {
     memset(t, 0, sizeof *t);
     t->max = max > 4 ? max : 4;
     t->per_address = per_address;
     t->reserve = t->max / 8 > 2 ? t->max / 8 : 2;
+    t->idle_s = idle_s;
     t->header_s = header_s;
     t->request_s = request_s > header_s ? request_s : header_s;
     t->n_slots = t->max;

@@ -6,8 +6,9 @@
  *
  * libmicrohttpd's own timeout counts idle time only, so a client that sends a byte every few
  * seconds would keep its connection (and its thread) forever.  Here every connection carries a
- * deadline: `header_s` from its first byte (or from the end of its previous request) until its
- * headers are complete, `request_s` from the same moment until its body is complete.  Once the
+ * deadline: `header_s` from its first byte until its headers are complete, `request_s` from the
+ * same moment until its body is complete (on a kept-alive connection the first byte of the next
+ * request is not seen, so its count starts when the previous request ended, plus idle_s).  Once the
  * whole request is in, it has no deadline (a synchronous conversion may take minutes).  A reaper
  * thread shuts down the sockets past their deadline; MHD then sees the end of the stream and
  * closes the connection the usual way.
@@ -33,7 +34,7 @@ struct toon_conns {
     struct toon_conn *slots; /* [n_slots] */
     int n_slots, n_live;
     int max, per_address, reserve; /* connections at most, per address, kept for newcomers */
-    double header_s, request_s;
+    double idle_s, header_s, request_s;
     int stop, reaper_started;
     pthread_t reaper;
     atomic_ulong n_deadline, n_evicted, n_refused; /* for /metrics */
@@ -41,9 +42,10 @@ struct toon_conns {
 
 /* Sets up the table for `max` connections, `per_address` of them from one address (0: no
  * bound; loopback clients, i.e. a proxy on the same host, are never bounded), with the two
- * deadlines in seconds; starts the reaper. */
-enum toon_status toon_conns_init(struct toon_conns *t, int max, int per_address, double header_s,
-                                 double request_s, struct toon_err *err);
+ * deadlines in seconds (a kept-alive connection's next request may start up to idle_s after the
+ * last one ended); starts the reaper. */
+enum toon_status toon_conns_init(struct toon_conns *t, int max, int per_address, double idle_s,
+                                 double header_s, double request_s, struct toon_err *err);
 /* Stops the reaper and frees the table (after MHD has stopped). */
 void toon_conns_destroy(struct toon_conns *t);
 

@@ -384,7 +384,8 @@ enum toon_status toon_service_start(struct toon_service *svc, struct toon_err *e
         return st;
     }
     st = toon_conns_init(&svc->conns, svc->cfg.max_connections, svc->cfg.per_address,
-                         svc->cfg.header_timeout_s, request_timeout(&svc->cfg), err);
+                         svc->cfg.timeout_s, svc->cfg.header_timeout_s, request_timeout(&svc->cfg),
+                         err);
     if (st != TOON_STATUS_OK) {
         freeaddrinfo(ai);
         return st;
