@@ -29,7 +29,8 @@ extern "C" {
     X(MODEL, "invalid model file", 7, 500)                                                         \
     X(CANCELLED, "cancelled", 8, 410)                                                              \
     X(INTERNAL, "internal error", 9, 500)                                                          \
-    X(UNAVAILABLE, "unavailable", 10, 503)
+    X(UNAVAILABLE, "unavailable", 10, 503)                                                         \
+    X(NO_SPACE, "insufficient storage", 3, 507)
 
 enum toon_status {
 #define TOON_STATUS_ENUM_(name, msg, cli, http) TOON_STATUS_##name,
@@ -46,6 +47,10 @@ struct toon_err {
 const char *toon_status_str(enum toon_status st);
 int toon_status_exit_code(enum toon_status st);
 int toon_status_http_code(enum toon_status st);
+
+/* The status for a failed file operation's errno: TOON_STATUS_NO_SPACE for a full disk or quota
+ * (ENOSPC, EDQUOT, EFBIG), else TOON_STATUS_IO. */
+enum toon_status toon_status_from_errno(int e);
 
 /* Formats into err (if err is not NULL) and returns st, so callers can `return toon_err_set(...)`.
  */

@@ -36,6 +36,14 @@ static const char usage[] =
     "      --upload-limit SIZE largest request body (default 64M)\n"
     "      --max-batch N       files per batch at most (default 50)\n"
     "      --timeout S         close connections idle for S seconds (default 30)\n"
+    "      --header-timeout S  a request's headers must arrive within S seconds of its first\n"
+    "                          byte (default 15), else the connection is closed\n"
+    "      --request-timeout S and its body within S seconds of its first byte (default 60,\n"
+    "                          or 1 s per MiB of --upload-limit when that is more)\n"
+    "      --max-connections N open connections at most (default 64); near the limit the\n"
+    "                          slowest request still arriving is closed to make room\n"
+    "      --per-address N     connections from one client address at most (default 16; 0 =\n"
+    "                          no bound); 127.0.0.1 and ::1, a local proxy, are not bounded\n"
     "      --sync-timeout S    how long /api/v1/cartoonize waits (default 600)\n"
     "      --grace S           on SIGTERM, let running jobs finish for S seconds (default 10)\n"
     "      --downgrade         run jobs that do not fit at the largest size that does\n"
@@ -166,7 +174,11 @@ static int run(int argc, char **argv, int worker)
         OPT_TTL,
         OPT_CLAIM,
         OPT_NOTE,
-        OPT_WORK
+        OPT_WORK,
+        OPT_HEADER_TIMEOUT,
+        OPT_REQUEST_TIMEOUT,
+        OPT_MAX_CONN,
+        OPT_PER_ADDRESS
     };
     static const struct option longopts[] = {
         {"host", required_argument, 0, OPT_HOST},
@@ -189,15 +201,31 @@ static int run(int argc, char **argv, int worker)
         {"claim-idle", required_argument, 0, OPT_CLAIM},
         {"note-after", required_argument, 0, OPT_NOTE},
         {"work", required_argument, 0, OPT_WORK},
+        {"header-timeout", required_argument, 0, OPT_HEADER_TIMEOUT},
+        {"request-timeout", required_argument, 0, OPT_REQUEST_TIMEOUT},
+        {"max-connections", required_argument, 0, OPT_MAX_CONN},
+        {"per-address", required_argument, 0, OPT_PER_ADDRESS},
         {"quiet", no_argument, 0, 'q'},
         {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     /* Options that mean something to one of the two commands only. */
-    static const int serve_only[] = {'p',       'o',           'q',       OPT_HOST,
-                                     OPT_QUEUE, OPT_UPLOAD,    OPT_BATCH, OPT_TIMEOUT,
-                                     OPT_SYNC,  OPT_DOWNGRADE, 0};
+    static const int serve_only[] = {'p',
+                                     'o',
+                                     'q',
+                                     OPT_HOST,
+                                     OPT_QUEUE,
+                                     OPT_UPLOAD,
+                                     OPT_BATCH,
+                                     OPT_TIMEOUT,
+                                     OPT_SYNC,
+                                     OPT_DOWNGRADE,
+                                     OPT_HEADER_TIMEOUT,
+                                     OPT_REQUEST_TIMEOUT,
+                                     OPT_MAX_CONN,
+                                     OPT_PER_ADDRESS,
+                                     0};
     static const int worker_only[] = {OPT_CLAIM, OPT_NOTE, OPT_WORK, 0};
     const char *work = NULL;
     int c;
@@ -253,6 +281,18 @@ static int run(int argc, char **argv, int worker)
             break;
         case OPT_TIMEOUT:
             if (!int_opt("timeout", optarg, 1, 86400, &cfg.timeout_s)) return 2;
+            break;
+        case OPT_HEADER_TIMEOUT:
+            if (!int_opt("header-timeout", optarg, 1, 3600, &cfg.header_timeout_s)) return 2;
+            break;
+        case OPT_REQUEST_TIMEOUT:
+            if (!int_opt("request-timeout", optarg, 1, 86400, &cfg.request_timeout_s)) return 2;
+            break;
+        case OPT_MAX_CONN:
+            if (!int_opt("max-connections", optarg, 8, 100000, &cfg.max_connections)) return 2;
+            break;
+        case OPT_PER_ADDRESS:
+            if (!int_opt("per-address", optarg, 0, 100000, &cfg.per_address)) return 2;
             break;
         case OPT_SYNC:
             if (!int_opt("sync-timeout", optarg, 1, 86400, &cfg.sync_timeout_s)) return 2;

@@ -1,6 +1,7 @@
 /* Status messages and their mappings, generated from TOON_STATUS_LIST. */
 #include "toonify/status.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -52,4 +53,9 @@ enum toon_status toon_err_set(struct toon_err *err, enum toon_status st, const c
         va_end(ap);
     }
     return st;
+}
+
+enum toon_status toon_status_from_errno(int e)
+{
+    return e == ENOSPC || e == EDQUOT || e == EFBIG ? TOON_STATUS_NO_SPACE : TOON_STATUS_IO;
 }

@@ -40,8 +40,11 @@ static enum toon_status write_durably(const char *dir, const char *path, const c
     char tmp[4500];
     snprintf(tmp, sizeof tmp, "%s.part", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return toon_err_set(err, TOON_STATUS_IO, "cannot write %s: %s", tmp, strerror(errno));
+    if (fd < 0) {
+        int e = errno;
+        toon_log(TOON_LOG_WARN, "cannot write the history sidecar %s: %s", tmp, strerror(e));
+        return toon_job_write_error(e, "the job's history", err);
+    }
     size_t len = strlen(text), off = 0;
     int saved = 0;
     while (!saved && off < len) {
@@ -57,7 +60,8 @@ static enum toon_status write_durably(const char *dir, const char *path, const c
     if (!saved && rename(tmp, path) != 0) saved = errno;
     if (saved) {
         unlink(tmp);
-        return toon_err_set(err, TOON_STATUS_IO, "cannot write %s: %s", path, strerror(saved));
+        toon_log(TOON_LOG_WARN, "cannot write the history sidecar %s: %s", path, strerror(saved));
+        return toon_job_write_error(saved, "the job's history", err);
     }
     return toon_fsync_dir(dir, err);
 }
@@ -68,7 +72,10 @@ enum toon_status toon_fsync_dir(const char *dir, struct toon_err *err)
     int ok = dfd >= 0 && fsync(dfd) == 0;
     int saved = errno;
     if (dfd >= 0) close(dfd);
-    if (!ok) return toon_err_set(err, TOON_STATUS_IO, "cannot sync %s: %s", dir, strerror(saved));
+    if (!ok) {
+        toon_log(TOON_LOG_WARN, "cannot sync %s: %s", dir, strerror(saved));
+        return toon_job_write_error(saved, "the outputs directory", err);
+    }
     return TOON_STATUS_OK;
 }
 

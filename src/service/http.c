@@ -4,9 +4,12 @@
  * their descriptors (MHD sends them with sendfile), so a large result never sits in memory.
  */
 #include <cJSON.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,6 +77,64 @@ enum MHD_Result toon_http_status(struct toon_request *r, enum toon_status st, co
     cJSON_AddStringToObject(o, "error", toon_status_str(st));
     cJSON_AddStringToObject(o, "detail", detail ? detail : "");
     return send_json(r, toon_status_http_code(st), o, 1);
+}
+
+static void send_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return;
+        p += k;
+        n -= (size_t)k;
+    }
+}
+
+/* Reads and drops what the client still sends for at most 1 s or 1 MiB, so that closing the
+ * socket with unread bytes (which makes the kernel send a reset) does not destroy the answer
+ * before the client has read it. */
+static void linger_drain(int fd)
+{
+    char buf[16384];
+    size_t total = 0;
+    double end = toon_now() + 1.0;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    while (total < ((size_t)1 << 20) && toon_now() < end && poll(&p, 1, 100) >= 0) {
+        if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        ssize_t k = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (k <= 0) return;
+        total += (size_t)k;
+    }
+}
+
+enum MHD_Result toon_http_status_close(struct toon_request *r, enum toon_status st,
+                                       const char *detail)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", toon_status_str(st));
+    cJSON_AddStringToObject(o, "detail", detail ? detail : "");
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    r->code = toon_status_http_code(st);
+    if (!ci || !text) {
+        toon_free(text);
+        return MHD_NO;
+    }
+    char head[256];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: application/json\r\n"
+                     "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+                     "Content-Length: %zu\r\n\r\n",
+                     r->code, MHD_get_reason_phrase_for((unsigned int)r->code), strlen(text));
+    send_all(ci->connect_fd, head, (size_t)n);
+    send_all(ci->connect_fd, text, strlen(text));
+    r->bytes = strlen(text);
+    toon_free(text);
+    shutdown(ci->connect_fd, SHUT_WR);
+    linger_drain(ci->connect_fd);
+    return MHD_NO;
 }
 
 enum MHD_Result toon_http_bytes(struct toon_request *r, int code, const char *type,

@@ -23,7 +23,6 @@ struct toon_request {
     int fd;
     char body_path[4400];
     size_t body_len;
-    int too_large, write_failed;
     const uint8_t *body; /* mapped at the end of the upload, [body_len] */
     char job_id[33];     /* sent as X-Toonify-Job when set */
     /* For the access log. */
@@ -38,6 +37,11 @@ enum MHD_Result toon_http_error(struct toon_request *r, int code, const char *er
                                 const char *detail);
 /* The error for a status (code from toon_status_http_code), with a Retry-After for 503. */
 enum MHD_Result toon_http_status(struct toon_request *r, enum toon_status st, const char *detail);
+/* The same, while the body is still arriving (MHD accepts no response then): the answer is
+ * written to the socket directly, with Connection: close, and the connection is closed without
+ * reading the rest of the body.  Returns MHD_NO. */
+enum MHD_Result toon_http_status_close(struct toon_request *r, enum toon_status st,
+                                       const char *detail);
 enum MHD_Result toon_http_bytes(struct toon_request *r, int code, const char *type,
                                 const void *data, size_t len, int copy);
 /* A file from disk; download_name (may be NULL) sets Content-Disposition. */

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stddef.h>
 
+#include "service/conns.h"
 #include "service/metrics.h"
 #include "service/params.h"
 #include "service/redis.h"
@@ -102,6 +103,7 @@ struct toon_service {
     pthread_t *workers;
     int n_workers_started;
     struct MHD_Daemon *mhd;
+    struct toon_conns conns; /* deadlines and bounds over the daemon's connections */
     int port;
     struct toon_metrics metrics;
     /* scale-out: set when cfg.redis_url is */
@@ -130,6 +132,9 @@ enum toon_status toon_jobs_enqueue(struct toon_service *svc, struct toon_job **j
 struct toon_job *toon_jobs_find(struct toon_service *svc, const char *id);
 void toon_job_release(struct toon_service *svc, struct toon_job *j);
 void toon_job_free(struct toon_job *j);
+/* The status and message for a failed write of `what` ("the input", "the result"): a full disk
+ * is TOON_STATUS_NO_SPACE with TOON_DISK_FULL_DETAIL; no message names a path. */
+enum toon_status toon_job_write_error(int e, const char *what, struct toon_err *err);
 /* Ends a job as failed, or cancelled for TOON_STATUS_CANCELLED, with its error and detail. */
 void toon_job_fail(struct toon_job *j, enum toon_status st, const char *detail);
 /* Copies a conversion's figures (memory, timings, output size) into its job. */
@@ -260,7 +265,12 @@ enum toon_status toon_fsync_dir(const char *dir, struct toon_err *err);
 void toon_history_load(struct toon_service *svc, int max);
 
 /* ---- misc ---- */
-double toon_now(void);                                    /* wall clock, epoch seconds */
-const char *toon_mb(size_t bytes, char *buf, size_t len); /* "58.3 MB" */
+double toon_now(void); /* wall clock, epoch seconds */
+/* Bytes in binary units: "64 MiB", "2 GiB", "58.3 MiB", "4000 bytes". */
+const char *toon_mb(size_t bytes, char *buf, size_t len);
+/* The detail of every answer for a full disk (upload, input, result, sidecar): one text, and no
+ * path of the server's. */
+#define TOON_DISK_FULL_DETAIL                                                                      \
+    "the server's disk is full: the job could not be stored; try again later"
 
 #endif

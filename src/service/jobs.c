@@ -41,7 +41,16 @@ double toon_now(void)
 
 const char *toon_mb(size_t bytes, char *buf, size_t len)
 {
-    snprintf(buf, len, "%.0f MB", (double)bytes / 1e6);
+    /* Binary units: limits are given as 64M or 8M meaning MiB, and said back exactly. */
+    const size_t mib = (size_t)1 << 20, gib = (size_t)1 << 30;
+    if (bytes >= gib && bytes % gib == 0)
+        snprintf(buf, len, "%zu GiB", bytes / gib);
+    else if (bytes >= mib && bytes % mib == 0)
+        snprintf(buf, len, "%zu MiB", bytes / mib);
+    else if (bytes >= mib)
+        snprintf(buf, len, "%.1f MiB", (double)bytes / (double)mib);
+    else
+        snprintf(buf, len, "%zu bytes", bytes);
     return buf;
 }
 
@@ -106,27 +115,34 @@ int toon_style_find(const struct toon_service *svc, const char *name)
     return -1;
 }
 
+enum toon_status toon_job_write_error(int e, const char *what, struct toon_err *err)
+{
+    enum toon_status st = toon_status_from_errno(e);
+    if (st == TOON_STATUS_NO_SPACE) return toon_err_set(err, st, "%s", TOON_DISK_FULL_DETAIL);
+    return toon_err_set(err, st, "cannot store %s: %s", what, strerror(e));
+}
+
 static enum toon_status write_file(const char *path, const uint8_t *data, size_t len,
                                    struct toon_err *err)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return toon_err_set(err, TOON_STATUS_IO, "cannot write %s: %s", path, strerror(errno));
+    if (fd < 0) return toon_job_write_error(errno, "the input", err);
     size_t off = 0;
     while (off < len) {
         ssize_t k = write(fd, data + off, len - off);
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) {
+            int e = k < 0 ? errno : ENOSPC;
             close(fd);
             unlink(path);
-            return toon_err_set(err, TOON_STATUS_IO, "cannot write %s: %s", path,
-                                k < 0 ? strerror(errno) : "disk full");
+            return toon_job_write_error(e, "the input", err);
         }
         off += (size_t)k;
     }
     if (close(fd) != 0) {
+        int e = errno;
         unlink(path);
-        return toon_err_set(err, TOON_STATUS_IO, "cannot write %s", path);
+        return toon_job_write_error(e, "the input", err);
     }
     return TOON_STATUS_OK;
 }
@@ -480,13 +496,17 @@ struct run_ctx {
     struct toon_job *j;
     FILE *f;
     size_t written;
+    int write_errno; /* of the first failed write */
     double last_sample;
 };
 
 static enum toon_status sink_file(void *ctx, const void *data, size_t n)
 {
     struct run_ctx *r = ctx;
-    if (fwrite(data, 1, n, r->f) != n) return TOON_STATUS_IO;
+    if (fwrite(data, 1, n, r->f) != n) {
+        if (!r->write_errno) r->write_errno = errno ? errno : EIO;
+        return TOON_STATUS_IO;
+    }
     r->written += n;
     return TOON_STATUS_OK;
 }
@@ -517,7 +537,8 @@ static void out_name(const struct toon_job *j, char *buf, size_t len)
 }
 
 /* Converts the mapped input into outputs/<name>: written under work/, flushed to the disk, then
- * renamed into place, so a result in outputs/ is always whole. */
+ * renamed into place, so a result in outputs/ is always whole.  A failed write is reported as
+ * toon_job_write_error says (a full disk: 507, and no answer names a path). */
 static enum toon_status write_result(struct run_ctx *r, const void *map, const char *name,
                                      struct toon_convert_report *rep, struct toon_err *err)
 {
@@ -527,27 +548,28 @@ static enum toon_status write_result(struct run_ctx *r, const void *map, const c
     snprintf(path, sizeof path, "%s/%s", svc->outputs, name);
     snprintf(tmp, sizeof tmp, "%s/.%s.part", svc->work, name);
     r->f = fopen(tmp, "wb");
-    if (!r->f)
-        return toon_err_set(err, TOON_STATUS_IO, "cannot write %s: %s", tmp, strerror(errno));
+    if (!r->f) return toon_job_write_error(errno, "the result", err);
     struct toon_convert_params cp = j->params.cp;
     cp.progress = on_progress;
     cp.progress_ctx = r;
     cp.cancel = &j->cancel;
     enum toon_status st =
         toon_convert(svc->styles[j->style].model, map, j->in_bytes, &cp, sink_file, r, rep, err);
-    if (st == TOON_STATUS_OK && (fflush(r->f) != 0 || fsync(fileno(r->f)) != 0))
-        st = toon_err_set(err, TOON_STATUS_IO, "cannot write %s: %s", tmp, strerror(errno));
-    if (fclose(r->f) != 0 && st == TOON_STATUS_OK)
-        st = toon_err_set(err, TOON_STATUS_IO, "cannot write %s (disk full?)", tmp);
+    if (st == TOON_STATUS_OK && !r->write_errno && (fflush(r->f) != 0 || fsync(fileno(r->f)) != 0))
+        r->write_errno = errno;
+    if (fclose(r->f) != 0 && st == TOON_STATUS_OK && !r->write_errno) r->write_errno = errno;
     r->f = NULL;
+    if (r->write_errno && st != TOON_STATUS_CANCELLED)
+        st = toon_job_write_error(r->write_errno, "the result", err);
     if (st == TOON_STATUS_OK && rename(tmp, path) != 0)
-        st = toon_err_set(err, TOON_STATUS_IO, "cannot rename the result: %s", strerror(errno));
+        st = toon_job_write_error(errno, "the result", err);
     if (st != TOON_STATUS_OK) unlink(tmp);
     return st;
 }
 
 /* Writes the sidecar of a job whose result is in outputs/, from a copy of the job as it will be
- * published; a result without its sidecar is removed (it would not survive a restart). */
+ * published; a result without its sidecar is removed (it would not survive a restart), and the
+ * job fails with the same answer as any other failed write. */
 static enum toon_status save_sidecar(struct toon_service *svc, struct toon_job *j,
                                      struct toon_err *err)
 {
@@ -585,12 +607,13 @@ static void count_end(struct toon_service *svc, struct toon_job *j, enum toon_st
 }
 
 /* Runs a job.  It is published done only once its result and its sidecar are both on disk
- * (fsynced), so a client that sees "done" finds both, even after a crash. */
+ * (fsynced), so a client that sees "done" finds both, even after a crash; its input is kept
+ * until then. */
 static void run_job(struct toon_service *svc, struct toon_job *j)
 {
     struct toon_err err = {""};
     enum toon_status st = TOON_STATUS_OK;
-    struct run_ctx r = {svc, j, NULL, 0, 0};
+    struct run_ctx r = {svc, j, NULL, 0, 0, 0};
     struct toon_convert_report rep;
     memset(&rep, 0, sizeof rep);
     char name[128];
@@ -628,6 +651,7 @@ done:
         j->progress = 1;
     } else {
         j->out_name[0] = 0;
+        j->out_bytes = 0;
         toon_job_fail(j, st, err.msg);
     }
     unlink(j->in_path);

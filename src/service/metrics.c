@@ -65,6 +65,15 @@ int toon_metrics_render(struct toon_service *svc, char **out, size_t *len)
     for (int c = 1; c <= 5; c++)
         put(&b, "toonify_http_requests_total{code=\"%dxx\"} %lu\n", c,
             atomic_load(&m->http_requests[c]));
+    put(&b,
+        "# HELP toonify_connections_closed_total Connections the server closed or refused to "
+        "keep slow clients from holding it, by reason.\n"
+        "# TYPE toonify_connections_closed_total counter\n"
+        "toonify_connections_closed_total{reason=\"deadline\"} %lu\n"
+        "toonify_connections_closed_total{reason=\"slowest\"} %lu\n"
+        "toonify_connections_closed_total{reason=\"refused\"} %lu\n",
+        atomic_load(&svc->conns.n_deadline), atomic_load(&svc->conns.n_evicted),
+        atomic_load(&svc->conns.n_refused));
     metric(&b, "toonify_jobs_submitted_total", "counter", "Jobs accepted.",
            (double)atomic_load(&m->jobs_submitted));
     put(&b,

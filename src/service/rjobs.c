@@ -486,7 +486,7 @@ enum toon_status toon_rjobs_fetch_result(struct toon_service *svc, const struct 
     if (st != TOON_STATUS_OK) return st;
     snprintf(path, path_len, "%s/%s.result", svc->work, rid);
     FILE *f = fopen(path, "wb");
-    if (!f) return toon_err_set(err, TOON_STATUS_IO, "cannot write %s: %s", path, strerror(errno));
+    if (!f) return toon_job_write_error(errno, "the result", err);
     struct toon_redis *r;
     st = toon_redis_get(&svc->pool, &r, err);
     if (st == TOON_STATUS_OK) {
@@ -498,11 +498,10 @@ enum toon_status toon_rjobs_fetch_result(struct toon_service *svc, const struct 
             toon_err_set(err, st, "the result of job %s has expired (results are kept %d s)", j->id,
                          svc->cfg.result_ttl_s);
         else if (st == TOON_STATUS_IO)
-            toon_err_set(err, st, "cannot write %s (disk full?)", path);
+            st = toon_job_write_error(errno, "the result", err);
         toon_redis_put(&svc->pool, r);
     }
-    if (fclose(f) != 0 && st == TOON_STATUS_OK)
-        st = toon_err_set(err, TOON_STATUS_IO, "cannot write %s", path);
+    if (fclose(f) != 0 && st == TOON_STATUS_OK) st = toon_job_write_error(errno, "the result", err);
     if (st != TOON_STATUS_OK) unlink(path);
     return st;
 }

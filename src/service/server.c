@@ -4,9 +4,11 @@
  * own connection without holding up the others) and the workers, and shutting all of it down.
  *
  * Request bodies are spooled to a file under outputs/.work as they arrive, never held in memory,
- * and refused with 413 past the upload limit (at once when Content-Length says so).  Idle or
- * stalled connections are closed by MHD after the configured timeout.  Every answered request is
- * logged to stderr on one line (unless quiet) and counted for /metrics.
+ * and refused with 413 as soon as they pass the upload limit (before the body when Content-Length
+ * says so, else the moment the count passes it, and the rest is not read).  Idle connections are
+ * closed by MHD after the configured timeout; conns.c gives each request a deadline, bounds the
+ * connections per address and keeps room for new ones.  Every answered request is logged to
+ * stderr on one line (unless quiet) and counted for /metrics.
  */
 #include <arpa/inet.h>
 #include <cJSON.h>
@@ -41,6 +43,9 @@ void toon_service_default_config(struct toon_service_config *cfg)
     cfg->queue_max = 16;
     cfg->upload_max = (size_t)64 << 20;
     cfg->timeout_s = 30;
+    cfg->header_timeout_s = 15;
+    cfg->max_connections = 64;
+    cfg->per_address = 16;
     cfg->sync_timeout_s = 600;
     cfg->grace_s = 10;
     cfg->max_batch = 50;
@@ -209,86 +214,107 @@ int toon_service_port(const struct toon_service *svc)
 
 /* ---- the HTTP front ---- */
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls)
+/* 413 for a body over the upload limit.  Mid-body (a chunked upload, or a Content-Length that
+ * lied) the rest is not read: the answer goes out and the connection is closed. */
+static enum MHD_Result refuse_too_large(struct toon_request *r, int mid_body)
 {
-    (void)version;
-    struct toon_service *svc = cls;
-    struct toon_request *r = *con_cls;
-    if (!r) {
-        r = toon_calloc(1, sizeof *r);
-        if (!r) return MHD_NO;
-        r->svc = svc;
-        r->conn = conn;
-        r->fd = -1;
-        r->t0 = toon_now();
-        snprintf(r->method, sizeof r->method, "%s", method);
-        snprintf(r->url, sizeof r->url, "%s", url);
-        *con_cls = r;
-        if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
-            const char *cl =
-                MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-            if (cl && strtoull(cl, NULL, 10) > svc->cfg.upload_max) {
-                char msg[160], b[32];
-                snprintf(msg, sizeof msg, "the upload is larger than the limit of %s",
-                         toon_mb(svc->cfg.upload_max, b, sizeof b));
-                return toon_http_error(r, 413, "too large", msg);
-            }
-            char id[33];
-            if (toon_random_id(id, NULL) != TOON_STATUS_OK) return MHD_NO;
-            snprintf(r->body_path, sizeof r->body_path, "%s/%s.body", svc->work, id);
-            r->fd = open(r->body_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-            if (r->fd < 0) {
-                r->body_path[0] = 0;
-                return toon_http_error(r, 500, "input/output error",
-                                       "cannot spool the upload to disk");
-            }
-        }
-        return MHD_YES;
+    char msg[160], b[32];
+    snprintf(msg, sizeof msg, "the upload is larger than the limit of %s",
+             toon_mb(r->svc->cfg.upload_max, b, sizeof b));
+    return mid_body ? toon_http_status_close(r, TOON_STATUS_TOO_LARGE, msg)
+                    : toon_http_status(r, TOON_STATUS_TOO_LARGE, msg);
+}
+
+/* The first call for a request: its headers are in.  Bodies over the limit by their
+ * Content-Length are refused now; others get a spool file under work/. */
+static enum MHD_Result request_begin(struct toon_service *svc, struct MHD_Connection *conn,
+                                     const char *url, const char *method, void **con_cls)
+{
+    struct toon_request *r = toon_calloc(1, sizeof *r);
+    if (!r) return MHD_NO;
+    r->svc = svc;
+    r->conn = conn;
+    r->fd = -1;
+    r->t0 = toon_now();
+    snprintf(r->method, sizeof r->method, "%s", method);
+    snprintf(r->url, sizeof r->url, "%s", url);
+    *con_cls = r;
+    toon_conns_headers_done(conn);
+    if (strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0) return MHD_YES;
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > svc->cfg.upload_max) return refuse_too_large(r, 0);
+    char id[33];
+    if (toon_random_id(id, NULL) != TOON_STATUS_OK) return MHD_NO;
+    snprintf(r->body_path, sizeof r->body_path, "%s/%s.body", svc->work, id);
+    r->fd = open(r->body_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (r->fd < 0) {
+        enum toon_status st = toon_status_from_errno(errno);
+        r->body_path[0] = 0;
+        return toon_http_status(r, st,
+                                st == TOON_STATUS_NO_SPACE ? TOON_DISK_FULL_DETAIL
+                                                           : "cannot spool the upload to disk");
     }
-    if (*upload_data_size) {
-        size_t n = *upload_data_size;
-        *upload_data_size = 0;
-        if (r->too_large || r->write_failed || r->fd < 0) return MHD_YES;
-        if (r->body_len + n > svc->cfg.upload_max) {
-            r->too_large = 1;
-            return MHD_YES;
+    return MHD_YES;
+}
+
+/* A piece of the body: appended to the spool file.  Past the limit, or when the disk is full,
+ * the request is answered at once and the rest is not read. */
+static enum MHD_Result request_body(struct toon_request *r, const char *data, size_t n)
+{
+    toon_conns_body_bytes(r->conn, n);
+    if (r->fd < 0) return MHD_YES;
+    if (r->body_len + n > r->svc->cfg.upload_max) return refuse_too_large(r, 1);
+    size_t off = 0;
+    while (off < n) {
+        ssize_t k = write(r->fd, data + off, n - off);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            enum toon_status st = toon_status_from_errno(k < 0 ? errno : ENOSPC);
+            return toon_http_status_close(r, st,
+                                          st == TOON_STATUS_NO_SPACE
+                                              ? TOON_DISK_FULL_DETAIL
+                                              : "cannot spool the upload to disk");
         }
-        size_t off = 0;
-        while (off < n) {
-            ssize_t k = write(r->fd, upload_data + off, n - off);
-            if (k < 0 && errno == EINTR) continue;
-            if (k <= 0) {
-                r->write_failed = 1;
-                break;
-            }
-            off += (size_t)k;
-        }
-        r->body_len += n;
-        return MHD_YES;
+        off += (size_t)k;
     }
-    /* The whole request is here. */
-    if (r->too_large) {
-        char msg[160], b[32];
-        snprintf(msg, sizeof msg, "the upload is larger than the limit of %s",
-                 toon_mb(svc->cfg.upload_max, b, sizeof b));
-        return toon_http_error(r, 413, "too large", msg);
-    }
-    if (r->write_failed)
-        return toon_http_error(r, 507, "input/output error",
-                               "cannot spool the upload to disk (disk full?)");
+    r->body_len += n;
+    return MHD_YES;
+}
+
+/* The whole request is in: the body is mapped and the routes answer. */
+static enum MHD_Result request_end(struct toon_request *r)
+{
+    toon_conns_request_in(r->conn);
     void *map = NULL;
     if (r->fd >= 0 && r->body_len > 0) {
         map = mmap(NULL, r->body_len, PROT_READ, MAP_PRIVATE, r->fd, 0);
-        if (map == MAP_FAILED)
-            return toon_http_error(r, 500, "input/output error", "cannot map the upload");
+        if (map == MAP_FAILED) return toon_http_status(r, TOON_STATUS_IO, "cannot map the upload");
         r->body = map;
     }
     enum MHD_Result ret = toon_routes_dispatch(r);
     if (map) munmap(map, r->body_len);
     r->body = NULL;
     return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    struct toon_request *r = *con_cls;
+    if (!r) return request_begin(cls, conn, url, method, con_cls);
+    if (r->code) { /* answered before the body was in: nothing more is read */
+        *upload_data_size = 0;
+        return MHD_NO;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        return request_body(r, upload_data, n);
+    }
+    return request_end(r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -301,6 +327,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
     if (r->fd >= 0) close(r->fd);
     if (r->body_path[0]) unlink(r->body_path);
+    toon_conns_request_end(r->conn);
     int cls_i = r->code / 100;
     if (cls_i >= 1 && cls_i <= 5) atomic_fetch_add(&svc->metrics.http_requests[cls_i], 1);
     if (!svc->cfg.quiet) {
@@ -321,6 +348,16 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
     }
     toon_free(r);
+}
+
+/* Seconds a request's body may take from its first byte: the configured figure, else 60 s or
+ * 1 s per MiB of the upload limit when that is longer (a client slower than 1 MiB/s with a
+ * maximal upload still gets through). */
+static double request_timeout(const struct toon_service_config *cfg)
+{
+    if (cfg->request_timeout_s > 0) return cfg->request_timeout_s;
+    double per_mib = (double)(cfg->upload_max >> 20);
+    return per_mib > 60 ? per_mib : 60;
 }
 
 enum toon_status toon_service_start(struct toon_service *svc, struct toon_err *err)
@@ -346,12 +383,21 @@ enum toon_status toon_service_start(struct toon_service *svc, struct toon_err *e
         freeaddrinfo(ai);
         return st;
     }
-    svc->mhd = MHD_start_daemon(flags, (uint16_t)svc->cfg.port, NULL, NULL, on_request, svc,
-                                MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_TIMEOUT,
-                                (unsigned int)svc->cfg.timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-                                (unsigned int)256, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                                (unsigned int)64, MHD_OPTION_THREAD_STACK_SIZE, (size_t)1 << 20,
-                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, svc, MHD_OPTION_END);
+    st = toon_conns_init(&svc->conns, svc->cfg.max_connections, svc->cfg.per_address,
+                         svc->cfg.timeout_s, svc->cfg.header_timeout_s, request_timeout(&svc->cfg),
+                         err);
+    if (st != TOON_STATUS_OK) {
+        freeaddrinfo(ai);
+        return st;
+    }
+    /* MHD's own per-address bound would count a local proxy's connections as one client's:
+     * toon_conns_accept bounds the others, and keeps room for newcomers below the limit. */
+    svc->mhd = MHD_start_daemon(
+        flags, (uint16_t)svc->cfg.port, toon_conns_accept, &svc->conns, on_request, svc,
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)svc->cfg.timeout_s, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)svc->conns.max,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)1 << 20, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        svc, MHD_OPTION_NOTIFY_CONNECTION, toon_conns_notify, &svc->conns, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!svc->mhd)
         return toon_err_set(err, TOON_STATUS_IO, "cannot listen on %s:%d (in use?)", svc->cfg.host,
@@ -370,12 +416,14 @@ void toon_service_stop(struct toon_service *svc)
     toon_jobs_stop_workers(svc);
     if (svc->mhd) MHD_stop_daemon(svc->mhd);
     svc->mhd = NULL;
+    toon_conns_destroy(&svc->conns);
 }
 
 void toon_service_free(struct toon_service *svc)
 {
     if (!svc) return;
     if (svc->mhd || svc->n_workers_started) toon_service_stop(svc);
+    toon_conns_destroy(&svc->conns);
     for (int i = 0; i < svc->n_jobs; i++) toon_job_free(svc->jobs[i]);
     toon_free(svc->jobs);
     for (int i = 0; i < svc->n_styles; i++) {

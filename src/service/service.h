@@ -20,21 +20,28 @@
 #include "toonify/toonify.h"
 
 struct toon_service_config {
-    const char *host;    /* address to listen on, default "127.0.0.1" */
-    int port;            /* default 7860; 0 = any free port (see toon_service_port) */
-    const char *models;  /* a model file or directory of styles; NULL or "" = none found */
-    const char *outputs; /* results and their JSON sidecars; created if missing */
-    int workers;         /* conversions at once, default 1 */
-    int threads;         /* threads in all, divided between workers; 0 = the CPUs we may use */
-    size_t memory_limit; /* 0 = detect (cgroup v2, cgroup v1, physical memory) */
-    int queue_max;       /* queued (not running) jobs at most, default 16 */
-    size_t upload_max;   /* request body bytes at most, default 64 MiB */
-    int timeout_s;       /* idle connection timeout, default 30 */
-    int sync_timeout_s;  /* how long POST /api/v1/cartoonize waits, default 600 */
-    int grace_s;         /* how long shutdown lets running jobs finish, default 10 */
-    int downgrade;       /* default for jobs that do not say: run at the largest size that fits */
-    int max_batch;       /* files per batch at most, default 50 */
-    int quiet;           /* no access log */
+    const char *host;      /* address to listen on, default "127.0.0.1" */
+    int port;              /* default 7860; 0 = any free port (see toon_service_port) */
+    const char *models;    /* a model file or directory of styles; NULL or "" = none found */
+    const char *outputs;   /* results and their JSON sidecars; created if missing */
+    int workers;           /* conversions at once, default 1 */
+    int threads;           /* threads in all, divided between workers; 0 = the CPUs we may use */
+    size_t memory_limit;   /* 0 = detect (cgroup v2, cgroup v1, physical memory) */
+    int queue_max;         /* queued (not running) jobs at most, default 16 */
+    size_t upload_max;     /* request body bytes at most, default 64 MiB */
+    int timeout_s;         /* idle connection timeout, default 30 */
+    int header_timeout_s;  /* a request's headers must be in this long after its first byte,
+                              default 15 */
+    int request_timeout_s; /* and its body this long after its first byte; default 0: 60 s, or
+                              1 s per MiB of upload_max when that is longer */
+    int max_connections;   /* open connections at most, default 64 */
+    int per_address;       /* connections from one address at most, default 16 (0: no bound);
+                              loopback clients (a local proxy) are not bounded */
+    int sync_timeout_s;    /* how long POST /api/v1/cartoonize waits, default 600 */
+    int grace_s;           /* how long shutdown lets running jobs finish, default 10 */
+    int downgrade;         /* default for jobs that do not say: run at the largest size that fits */
+    int max_batch;         /* files per batch at most, default 50 */
+    int quiet;             /* no access log */
     /* Scale-out (`--redis`): jobs, their state and results live in Redis, run by `toonify
      * worker` processes; this process only answers HTTP.  NULL: the embedded queue. */
     const char *redis_url;

@@ -363,8 +363,7 @@ static void run_entry(struct slot *s, const struct entry *e, int claimed)
     if (st == TOON_STATUS_UNAVAILABLE) goto redis_away;
     snprintf(tmp, sizeof tmp, "%s/%.100s-%s.part", svc->work, s->name, j->id);
     FILE *f = st == TOON_STATUS_OK ? fopen(tmp, "wb") : NULL;
-    if (st == TOON_STATUS_OK && !f)
-        st = toon_err_set(&err, TOON_STATUS_IO, "cannot write %s: %s", tmp, strerror(errno));
+    if (st == TOON_STATUS_OK && !f) st = toon_job_write_error(errno, "the result", &err);
     if (st == TOON_STATUS_OK) {
         toon_alloc_reset_peak();
         struct toon_convert_params cp = j->params.cp;
@@ -376,7 +375,7 @@ static void run_entry(struct slot *s, const struct entry *e, int claimed)
         s->last_progress = 0;
         st = toon_convert(m, in, in_len, &cp, sink_file, f, &rep, &err);
         if (fclose(f) != 0 && st == TOON_STATUS_OK)
-            st = toon_err_set(&err, TOON_STATUS_IO, "cannot write %s (disk full?)", tmp);
+            st = toon_job_write_error(errno, "the result", &err);
         toon_job_take_report(j, &rep);
     }
     toon_free(in);

@@ -5,6 +5,7 @@ import json
 import os
 import re
 import signal
+import socket
 import struct
 import subprocess
 import time
@@ -137,6 +138,73 @@ def image_size(data):
             h = 1 + int.from_bytes(data[27:30], "little")
             return "webp", w, h
     return None
+
+
+class Slow:
+    """One connection that sends its request a byte at a time; .closed_at is when the server
+    closed it (None while it is open)."""
+
+    def __init__(self, port, body, source="127.0.0.1"):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind((source, 0))
+        self.sock.settimeout(5)
+        self.sock.connect(("127.0.0.1", port))
+        self.opened = time.time()
+        self.closed_at = None
+        if body:  # complete headers, then a body that never ends
+            self.sock.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+                              b"Content-Length: 100000\r\n\r\n")
+            self.rest = b"\x89" * 100000
+        else:  # headers that never end
+            self.rest = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"a" * 1000
+        self.sock.setblocking(False)
+
+    def poll(self):
+        """Returns True while the connection is open."""
+        if self.closed_at is not None:
+            return False
+        try:
+            if self.sock.recv(4096) == b"":
+                raise ConnectionResetError
+        except BlockingIOError:
+            pass
+        except OSError:
+            self.closed_at = time.time()
+            self.sock.close()
+            return False
+        return True
+
+    def trickle(self):
+        if self.poll():
+            try:
+                self.sock.send(self.rest[:1])
+                self.rest = self.rest[1:]
+            except BlockingIOError:
+                pass
+            except OSError:
+                self.closed_at = time.time()
+                self.sock.close()
+
+
+def open_slow(port, n, source="127.0.0.1"):
+    conns = []
+    for i in range(n):
+        try:
+            conns.append(Slow(port, i % 2 == 1, source))
+        except OSError:
+            pass  # refused at once: that is allowed
+    return conns
+
+
+def trickler(conns, stop, trickle_s=2.0):
+    """A byte from each connection every trickle_s; watches for closes every 0.1 s."""
+    last = 0
+    while not stop.is_set():
+        send = time.time() - last >= trickle_s
+        last = time.time() if send else last
+        for c in conns:
+            c.trickle() if send else c.poll()
+        stop.wait(0.1)
 
 
 class Runner:

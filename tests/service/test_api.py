@@ -200,6 +200,40 @@ def t_errors():
     check(resp.startswith(b"HTTP/1.1 413") and b"upload" in resp, resp[:300])
 
 
+def t_chunked_413():
+    """A chunked upload that passes the limit (4M here) is answered 413 at once and its
+    connection closed: the server does not read the rest."""
+    sock = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+    sock.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+                 b"Transfer-Encoding: chunked\r\n\r\n")
+    chunk = b"10000\r\n" + b"\x89" * 0x10000 + b"\r\n"
+    sent, pending, resp, closed = 0, b"", b"", False
+    sock.setblocking(False)
+    while sent < (32 << 20) and not closed:  # 8 times the limit, and never the last chunk
+        try:
+            pending = pending or chunk
+            k = sock.send(pending)
+            pending = pending[k:]
+            sent += k
+        except BlockingIOError:
+            time.sleep(0.01)
+        except OSError:
+            closed = True
+        try:
+            data = sock.recv(65536)
+            resp += data
+            closed = closed or not data
+        except BlockingIOError:
+            pass
+        except OSError:
+            closed = True
+    sock.close()
+    check(resp.startswith(b"HTTP/1.1 413"), "no 413 while the body was still arriving (%d bytes "
+          "sent): %r" % (sent, resp[:200]))
+    check(b"4 MiB" in resp and b"connection: close" in resp.lower(), resp[:400])
+    check(closed and sent < (12 << 20), "the server read %d bytes of a body over a 4 MiB limit" % sent)
+
+
 def t_list_history():
     st, _, h = srv.json("GET", "/api/v1/history?limit=100")
     check(st == 200, st)
@@ -528,6 +562,7 @@ try:
                      ("batch with a ZIP and a bad file", t_batch_zip), ("errors", t_errors),
                      ("header limits at submission", t_limits_at_submission),
                      ("done only with the sidecar on disk", t_done_means_sidecar),
+                     ("chunked upload over the limit: 413 at once", t_chunked_413),
                      ("history lists finished jobs", t_list_history), ("metrics", t_metrics),
                      ("graceful stop, history after a restart", t_restart_history),
                      ("413 with the size that fits, downgrade", t_memory_413_and_downgrade),

@@ -4,6 +4,7 @@
  * the scale-out mode by test_scale_redis.py against real Redis and nginx.
  */
 #include <cJSON.h>
+#include <errno.h>
 #include <string.h>
 
 #include "service/internal.h"
@@ -281,6 +282,31 @@ static void test_job_record_numbers(void)
     toon_job_free(j);
 }
 
+/* Sizes in binary units, exact when they are whole MiB or GiB (8M was printed as "8 MB"). */
+static void test_sizes(void)
+{
+    char b[32];
+    CHECK_STR_EQ(toon_mb((size_t)8 << 20, b, sizeof b), "8 MiB");
+    CHECK_STR_EQ(toon_mb((size_t)64 << 20, b, sizeof b), "64 MiB");
+    CHECK_STR_EQ(toon_mb((size_t)300 << 20, b, sizeof b), "300 MiB");
+    CHECK_STR_EQ(toon_mb((size_t)2 << 30, b, sizeof b), "2 GiB");
+    CHECK_STR_EQ(toon_mb((size_t)58300000, b, sizeof b), "55.6 MiB");
+    CHECK_STR_EQ(toon_mb(4000, b, sizeof b), "4000 bytes");
+}
+
+/* A full disk is one status everywhere: 507, and its errno siblings with it. */
+static void test_disk_full_status(void)
+{
+    CHECK_EQ(toon_status_http_code(toon_status_from_errno(ENOSPC)), 507);
+    CHECK_EQ(toon_status_http_code(toon_status_from_errno(EDQUOT)), 507);
+    CHECK_EQ(toon_status_from_errno(EACCES), TOON_STATUS_IO);
+    struct toon_err err = {""};
+    CHECK_EQ(toon_job_write_error(ENOSPC, "the result", &err), TOON_STATUS_NO_SPACE);
+    CHECK_STR_EQ(err.msg, TOON_DISK_FULL_DETAIL);
+    CHECK_EQ(toon_job_write_error(EACCES, "the result", &err), TOON_STATUS_IO);
+    CHECK(strchr(err.msg, '/') == NULL);
+}
+
 static const struct test_case tests[] = {
     {"boundary", test_boundary},
     {"parts", test_parts},
@@ -290,5 +316,7 @@ static const struct test_case tests[] = {
     {"redis_url", test_redis_url},
     {"job_record", test_job_record},
     {"job_record_numbers", test_job_record_numbers},
+    {"sizes", test_sizes},
+    {"disk_full_status", test_disk_full_status},
 };
 TEST_MAIN(tests)
