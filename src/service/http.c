@@ -147,15 +147,6 @@ enum MHD_Result toon_http_bytes(struct toon_request *r, int code, const char *ty
     return queue(r, code, resp, len);
 }
 
-static enum MHD_Result send_file(struct toon_request *r, const char *path, const char *type,
-                                 const char *download_name, int remove_now)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return toon_http_error(r, 404, "not found", "the result file is missing on disk");
-    if (remove_now) unlink(path);
-    return toon_http_fd(r, fd, type, download_name);
-}
-
 enum MHD_Result toon_http_fd(struct toon_request *r, int fd, const char *type,
                              const char *download_name)
 {
@@ -178,16 +169,13 @@ enum MHD_Result toon_http_fd(struct toon_request *r, int fd, const char *type,
     return queue(r, 200, resp, (size_t)st.st_size);
 }
 
-enum MHD_Result toon_http_file(struct toon_request *r, const char *path, const char *type,
-                               const char *download_name)
-{
-    return send_file(r, path, type, download_name, 0);
-}
-
 enum MHD_Result toon_http_temp_file(struct toon_request *r, const char *path, const char *type,
                                     const char *download_name)
 {
-    return send_file(r, path, type, download_name, 1);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return toon_http_error(r, 404, "not found", "the result file is missing on disk");
+    unlink(path);
+    return toon_http_fd(r, fd, type, download_name);
 }
 
 const char *toon_http_header(struct toon_request *r, const char *name)

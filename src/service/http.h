@@ -44,13 +44,11 @@ enum MHD_Result toon_http_status_close(struct toon_request *r, enum toon_status 
                                        const char *detail);
 enum MHD_Result toon_http_bytes(struct toon_request *r, int code, const char *type,
                                 const void *data, size_t len, int copy);
-/* A file from disk; download_name (may be NULL) sets Content-Disposition. */
-enum MHD_Result toon_http_file(struct toon_request *r, const char *path, const char *type,
-                               const char *download_name);
-/* A file already open (taken over: closed when sent, or now on error); 404 unless regular. */
+/* A file already open (taken over: closed when sent, or now on error); 404 unless regular.
+ * download_name (may be NULL) sets Content-Disposition. */
 enum MHD_Result toon_http_fd(struct toon_request *r, int fd, const char *type,
                              const char *download_name);
-/* Like toon_http_file, but the file is deleted now (the open descriptor keeps it readable). */
+/* A file from disk, deleted now (the open descriptor keeps it readable). */
 enum MHD_Result toon_http_temp_file(struct toon_request *r, const char *path, const char *type,
                                     const char *download_name);
 
