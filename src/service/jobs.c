@@ -681,8 +681,6 @@ static void *worker_main(void *arg)
         j->refs++;
         svc->n_running++;
         svc->reserved += j->cost_bytes;
-        /* The allocator's peak is process-wide: reset it only when this job runs alone. */
-        if (svc->n_running == 1) toon_alloc_reset_peak();
         pthread_mutex_unlock(&svc->mu);
 
         run_job(svc, j);

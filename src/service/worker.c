@@ -365,7 +365,6 @@ static void run_entry(struct slot *s, const struct entry *e, int claimed)
     FILE *f = st == TOON_STATUS_OK ? fopen(tmp, "wb") : NULL;
     if (st == TOON_STATUS_OK && !f) st = toon_job_write_error(errno, "the result", &err);
     if (st == TOON_STATUS_OK) {
-        toon_alloc_reset_peak();
         struct toon_convert_params cp = j->params.cp;
         cp.progress = on_progress;
         cp.progress_ctx = s;

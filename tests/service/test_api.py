@@ -506,6 +506,34 @@ def t_memory_413_and_downgrade():
         s.stop()
 
 
+def t_concurrent_jobs_own_memory():
+    """Each job's measured heap is its own, also while another job runs beside it."""
+    s = Server(EXE, os.path.join(WORK, "out-two"), os.path.join(WORK, "server-two.log"),
+               models=MODELS, args=["--workers", "2", "--threads", "1", "--grace", "0"])
+    try:
+        def run_jobs(n):
+            ids = []
+            for _ in range(n):
+                st, _, j = s.json("POST", "/api/v1/jobs?size=512", PHOTO,
+                                  {"Content-Type": "image/png"})
+                check(st == 202, (st, j))
+                ids.append(j["id"])
+            jobs = [s.wait_job(i) for i in ids]
+            check(all(j["state"] == "done" for j in jobs), jobs)
+            return jobs
+
+        alone = run_jobs(1)[0]["memory"]["measured_heap_bytes"]
+        both = run_jobs(2)
+        # Both ran at the same time (each started before the other finished).
+        t = [(j["timings"]["started"], j["timings"]["finished"]) for j in both]
+        check(t[0][0] < t[1][1] and t[1][0] < t[0][1], "the two jobs did not overlap: %s" % t)
+        for j in both:
+            m = j["memory"]["measured_heap_bytes"]
+            check(abs(m - alone) <= alone / 8, "alone %d, beside another job %d (%s)" % (alone, m, t))
+    finally:
+        s.stop()
+
+
 def t_queue_full_503():
     s = Server(EXE, os.path.join(WORK, "out-q"), os.path.join(WORK, "server-q.log"), models=MODELS,
                args=["--queue", "1", "--workers", "1", "--grace", "0"])
@@ -567,6 +595,7 @@ try:
                      ("graceful stop, history after a restart", t_restart_history),
                      ("413 with the size that fits, downgrade", t_memory_413_and_downgrade),
                      ("queue full: 503 with Retry-After", t_queue_full_503),
+                     ("two jobs at once, each its own memory", t_concurrent_jobs_own_memory),
                      ("no model: 503 and instructions", t_no_model),
                      ("results: no links, regular files only", t_result_symlink),
                      ("a FIFO sidecar does not hang start-up", t_sidecar_fifo),
