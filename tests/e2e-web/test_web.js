@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // Page tests in a real browser: Debian's chromium driven by playwright-core, against a
-// `toonify serve` this script starts on a free loopback port.  Flows: a single conversion, a
-// batch with its ZIP, an error message a person can act on, and the history after a restart.
-// A screenshot of each flow is kept in ARTIFACTS_DIR.
+// `toonify serve` this script starts on a free loopback port.  Flows: first load at desktop and
+// phone sizes in both languages (no hidden control shown or focusable), a single conversion, the
+// checks made from a photo's header before any preview, a whole flow by keyboard only, a batch
+// with its ZIP, an error message a person can act on, and the history after a restart.  Outcomes
+// the server rarely gives on demand (a cancelled job, a batch with failures, official mode at
+// 4096, a large memory limit) are served to the page by playwright's request routing.  A
+// screenshot of each flow is kept in ARTIFACTS_DIR.
 //
 // Usage: node test_web.js TOONIFY SHARED_DIR WORK_DIR ARTIFACTS_DIR
 // playwright-core comes from $TOONIFY_WEB_TESTS_DIR (default ~/.cache/toonify-web-tests), which
@@ -86,6 +90,79 @@ async function flow(name, fn) {
 }
 function check(cond, msg) { if (!cond) throw new Error(msg); }
 
+// Minimal headers of a 16000x12807 photo in each format the page reads: enough bytes for the
+// dimensions, nothing a decoder could use.
+function bigHeaders() {
+  const w = 16000, h = 12807;
+  const png = Buffer.alloc(64);
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(png, 0);
+  png.writeUInt32BE(13, 8); png.write('IHDR', 12, 'latin1');
+  png.writeUInt32BE(w, 16); png.writeUInt32BE(h, 20); png[24] = 8; png[25] = 2;
+  const jpg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x04, 0x00, 0x00,
+    0xff, 0xc0, 0x00, 0x11, 0x08, h >> 8, h & 255, w >> 8, w & 255, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  const webp = Buffer.alloc(40);
+  webp.write('RIFF', 0, 'latin1'); webp.writeUInt32LE(32, 4); webp.write('WEBPVP8X', 8, 'latin1');
+  webp.writeUInt32LE(10, 16); webp.writeUIntLE(w - 1, 24, 3); webp.writeUIntLE(h - 1, 27, 3);
+  return [['huge.png', 'image/png', png], ['huge.jpg', 'image/jpeg', jpg], ['huge.webp', 'image/webp', webp]];
+}
+
+// Fake API answers, for outcomes that are slow or rare to produce for real.
+function fakeJob(over) {
+  const now = Date.now() / 1000;
+  return Object.assign({
+    id: 'fake0001', state: 'done', progress: 1, filename: 'portrait.png', style: 'whitebox_cartoon_gan_dr',
+    params: { size: 4096, strength: 0.7, format: 'png', quality: 90, precision: 'fp32', mode: 'official' },
+    size: 4096, downgraded: false, input: { w: 512, h: 512, format: 'png', bytes: 300000 },
+    output: { w: 4096, h: 4096, format: 'png', scale: 8, file: 'outputs_fake.png', bytes: 13e6, url: '/fake/result.png' },
+    memory: { planned_bytes: 2e9, plan_heap_bytes: 1e9, measured_heap_bytes: 1e9, rss_peak_bytes: 2e9 },
+    timings: { submitted: now - 20, queued_s: 0.1, started: now - 19, finished: now - 1, run_s: 18,
+      decode_s: 0.1, network_s: 14.37, encode_s: 3 },
+  }, over);
+}
+async function routeJob(page, job) {
+  await page.route('**/api/v1/jobs?*', (r) => r.fulfill({ status: 202, contentType: 'application/json',
+    body: JSON.stringify(Object.assign({}, job, { state: 'queued', progress: 0 })) }));
+  await page.route('**/api/v1/jobs/' + job.id, (r) => r.fulfill({ contentType: 'application/json', body: JSON.stringify(job) }));
+  await page.route('**/fake/result.png', (r) => r.fulfill({ contentType: 'image/png', body: fs.readFileSync(photo) }));
+}
+
+// Every element with the hidden attribute, and every focus stop, must take no room on screen.
+async function visibleHidden(page) {
+  return page.evaluate(() => Array.from(document.querySelectorAll('[hidden]'))
+    .filter((el) => el.getClientRects().length > 0).map((el) => el.id || el.outerHTML.slice(0, 60)));
+}
+async function tabStops(page, n) {
+  const stops = [];
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  for (let i = 0; i < n; i++) {
+    await page.keyboard.press('Tab');
+    stops.push(await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return null;
+      return { id: el.id || el.tagName + '.' + el.className, shown: el.getClientRects().length > 0 && !el.closest('[hidden]') };
+    }));
+  }
+  return stops.filter((s) => s);
+}
+async function tabTo(page, selector, max = 60) {
+  for (let i = 0; i < max; i++) {
+    if (await page.evaluate((s) => document.activeElement && document.activeElement.matches(s), selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error('Tab never reaches ' + selector);
+}
+function contrast(a, b) {
+  const lum = (c) => {
+    const v = c.match(/\d+(\.\d+)?/g).slice(0, 3).map((x) => {
+      const s = x / 255;
+      return s <= 0.03928 ? s / 12.92 : Math.pow((s + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
 async function setRange(page, root, name, value) {
   await page.$eval(`${root} input[name=${name}]`, (el, v) => {
     el.value = v;
@@ -107,13 +184,72 @@ async function setRange(page, root, name, value) {
   ctx.setDefaultTimeout(60000);
   const page = ctx.pages()[0] || await ctx.newPage();
   const consoleErrors = [];
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  const watch = (p) => p.on('pageerror', (e) => consoleErrors.push(String(e)));
+  watch(page);
   const base = () => `http://127.0.0.1:${server.port}`;
+  const DESKTOP = { width: 1280, height: 900 }, PHONE = { width: 390, height: 844 };
+  async function openPage(p) {
+    await p.goto(base() + '/');
+    await p.waitForFunction(() => document.querySelector('.p-style').options.length > 0);
+  }
+  async function freshPage(viewport, init, lang = 'en') {
+    const p = await ctx.newPage();
+    watch(p);
+    await p.setViewportSize(viewport);
+    if (init) await p.addInitScript(init);
+    await openPage(p);
+    await p.evaluate((l) => localStorage.setItem('toonify.lang', l), lang);
+    await openPage(p);
+    return p;
+  }
+  const shot = (p, name) => p.screenshot({ path: path.join(artifacts, name), fullPage: true });
 
   try {
+    await flow('first load shows no hidden control, desktop and phone, English and Chinese', async () => {
+      for (const [vname, vp] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+        for (const lang of ['en', 'zh']) {
+          const p = await freshPage(vp, null, lang);
+          const where = vname + '/' + lang + ': ';
+          check((await visibleHidden(p)).length === 0, where + 'hidden elements shown: ' + await visibleHidden(p));
+          const bad = (await tabStops(p, 20)).filter((s) => !s.shown);
+          check(bad.length === 0, where + 'Tab stops on hidden controls: ' + JSON.stringify(bad));
+          const lines = await p.$eval('#gauge-text', (el) => el.getClientRects().length &&
+            Math.round(el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight)));
+          check(lines === 1, where + 'the memory line takes ' + lines + ' lines');
+          check(await p.getAttribute('html', 'lang') === (lang === 'zh' ? 'zh-CN' : 'en'), where + 'html lang');
+          await shot(p, `web-first-${vname}-${lang}.png`);
+          await p.click('#tabs [data-tab=batch]');
+          check((await visibleHidden(p)).length === 0, where + 'batch tab shows hidden elements: ' + await visibleHidden(p));
+          await shot(p, `web-first-batch-${vname}-${lang}.png`);
+          await p.close();
+        }
+      }
+    });
+
+    await flow('a huge or empty photo is refused from its header, before any preview', async () => {
+      const p = await freshPage(DESKTOP, `window.__objectUrls = 0; const o = URL.createObjectURL;
+        URL.createObjectURL = (b) => { window.__objectUrls++; return o(b); };`);
+      for (const [name, mimeType, buffer] of bigHeaders()) {
+        const t0 = Date.now();
+        await p.setInputFiles('#file-input', { name, mimeType, buffer });
+        await p.waitForSelector('#error:not([hidden])', { timeout: 5000 });
+        const text = await p.textContent('#error');
+        check(/16000×12807/.test(text) && /100 Mpx/.test(text), name + ': ' + text);
+        check(Date.now() - t0 < 3000, name + ': took ' + (Date.now() - t0) + ' ms');
+        check(await p.evaluate(() => window.__objectUrls) === 0, name + ': an object URL was made');
+        check(await p.isDisabled('#convert-btn') && await p.isHidden('#preview'), name + ': convert or preview offered');
+      }
+      await p.setInputFiles('#file-input', { name: 'empty.png', mimeType: 'image/png', buffer: Buffer.alloc(0) });
+      await p.waitForFunction(() => /empty/.test(document.querySelector('#error').textContent), null, { timeout: 5000 });
+      const text = await p.textContent('#error');
+      check(/empty\.png: the file is empty/.test(text) && !/Content-Type/.test(text), 'empty file: ' + text);
+      check(await p.isDisabled('#convert-btn'), 'an empty file can be converted');
+      await shot(p, 'web-huge.png');
+      await p.close();
+    });
+
     await flow('single conversion with the comparison view', async () => {
-      await page.goto(base() + '/');
-      await page.waitForFunction(() => document.querySelector('.p-style').options.length > 0);
+      await openPage(page);
       check(await page.isHidden('#no-model'), 'the no-model banner is shown although a model exists');
       await page.setInputFiles('#file-input', photo);
       await setRange(page, '#params-single', 'size', 512);
@@ -123,17 +259,188 @@ async function setRange(page, root, name, value) {
       await page.waitForFunction(() => document.querySelector('#result-img').naturalWidth === 512);
       const info = await page.textContent('#info');
       check(/memory planned/.test(info) && /512×512 JPG/.test(info), 'info table: ' + info);
-      check((await page.getAttribute('#download', 'href')).includes('download=1'), 'download link');
+      check(/model \d/.test(info) && !/network/.test(info), 'info calls the network time: ' + info);
+      const name = await page.getAttribute('#download', 'download');
+      check(/^outputs_\d{14}(_\d+)?\.jpg$/.test(name), 'download name: ' + name);
+      check(await page.evaluate(async () => (await fetch(document.querySelector('#download').href)).status) === 200, 'download link');
       await page.$eval('#compare-range', (el) => { el.value = '30'; el.dispatchEvent(new Event('input')); });
-      const clip = await page.$eval('#after-wrap', (el) => el.style.width);
-      check(clip === '30%', 'the comparison slider moves the divide: ' + clip);
+      const geo = await page.evaluate(() => {
+        const box = (s) => document.querySelector(s).getBoundingClientRect();
+        return { c: box('#compare'), a: box('#after-wrap'), tb: box('.tag.before'), ta: box('.tag.after') };
+      });
+      const split = (geo.a.left - geo.c.left) / geo.c.width;
+      check(Math.abs(split - 0.3) < 0.03 && Math.abs(geo.a.right - geo.c.right) < 2, 'after is not right of 30%: ' + JSON.stringify(geo));
+      check(geo.tb.left < geo.ta.left, 'the "before" tag is not on the left');
       const gauge = await page.textContent('#gauge-text');
-      check(/memory .* MB of .* MB/.test(gauge), 'gauge: ' + gauge);
-      await page.screenshot({ path: path.join(artifacts, 'web-single.png'), fullPage: true });
+      check(/memory .* of .*B/.test(gauge), 'gauge: ' + gauge);
+      await shot(page, 'web-single.png');
+
+      await page.setInputFiles('#file-input', photo2);
+      for (const s of ['#compare', '#download', '#info']) check(!(await page.isVisible(s)), s + ' of the previous photo is still shown');
+      check(!(await page.getAttribute('#download', 'href')), 'the previous download link still works');
+    });
+
+    await flow('an error message a person can act on', async () => {
+      await page.click('#tabs button[data-tab=single]');
+      await page.setInputFiles('#file-input', notImage);
+      await page.click('#convert-btn');
+      await page.waitForSelector('#error:not([hidden])');
+      const text = await page.textContent('#error');
+      check(/notes\.png is not a photo toonify can read/.test(text) && /PNG, JPEG or WebP/.test(text), 'error: ' + text);
+      check(!(await page.isVisible('#compare')) && !(await page.isVisible('#download')), 'a result is shown beside the error');
+      await shot(page, 'web-error.png');
+    });
+
+    await flow('keyboard only at phone size: choose, convert, compare, download', async () => {
+      const p = await freshPage(PHONE);
+      await tabTo(p, '#drop');
+      let [chooser] = await Promise.all([p.waitForEvent('filechooser', { timeout: 5000 }), p.keyboard.press('Space')]);
+      await chooser.setFiles(notImage);
+      await p.waitForFunction(() => /notes/.test(document.querySelector('#drop-text').textContent));
+      await tabTo(p, '#drop');
+      [chooser] = await Promise.all([p.waitForEvent('filechooser', { timeout: 5000 }), p.keyboard.press('Enter')]);
+      await chooser.setFiles(photo);
+      await p.waitForFunction(() => /astronaut/.test(document.querySelector('#drop-text').textContent));
+      await tabTo(p, '#params-single input[name=size]');
+      await p.keyboard.press('Home');
+      check(await p.textContent('#params-single .val[data-for=size]') === '512', 'Home on the size slider');
+      await tabTo(p, '#convert-btn');
+      await p.keyboard.press('Enter');
+      await p.waitForSelector('#download:not([hidden])', { timeout: 300000 });
+      await p.waitForFunction(() => document.querySelector('#result-img').naturalWidth === 512);
+      await p.waitForTimeout(800);
+      const inView = await p.$eval('#compare', (el) => { const r = el.getBoundingClientRect(); return r.top >= -1 && r.top < innerHeight; });
+      check(inView, 'the result is not scrolled into view');
+      await tabTo(p, '#compare-range');
+      await p.keyboard.press('ArrowLeft');
+      check(await p.$eval('#compare-range', (el) => el.value) === '49', 'the slider does not follow the arrow keys');
+      await tabTo(p, '#download');
+      await shot(p, 'web-keyboard-phone.png');
+      await p.close();
+    });
+
+    await flow('tabs: ARIA roles and arrow keys', async () => {
+      const p = await freshPage(DESKTOP);
+      check(await p.getAttribute('#tabs', 'role') === 'tablist', 'no tablist');
+      await tabTo(p, '#tabs [role=tab][aria-selected=true]');
+      await p.keyboard.press('ArrowRight');
+      const st = await p.evaluate(() => ({ focus: document.activeElement.dataset.tab,
+        selected: document.querySelector('#tabs [aria-selected=true]').dataset.tab,
+        panel: document.querySelector('#tab-batch').getClientRects().length > 0,
+        labelled: document.querySelector('#tab-batch').getAttribute('aria-labelledby') }));
+      check(st.focus === 'batch' && st.selected === 'batch' && st.panel && st.labelled, 'ArrowRight: ' + JSON.stringify(st));
+      await p.keyboard.press('End');
+      check(await p.evaluate(() => document.activeElement.dataset.tab) === 'settings', 'End');
+      await p.keyboard.press('Home');
+      check(await p.evaluate(() => document.activeElement.dataset.tab) === 'single', 'Home');
+      for (const s of ['#single-progress', '#error', '#batch-progress', '#batch-error', '#batch-status', '#single-status']) {
+        const live = await p.$eval(s, (el) => el.getAttribute('aria-live') || { alert: 'assertive', status: 'polite' }[el.getAttribute('role')]);
+        check(live, s + ' is not a live region');
+      }
+      const btn = await p.$eval('#settings button.primary', (el) => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]);
+      check(contrast(...btn) >= 4.5, 'primary button contrast ' + contrast(...btn).toFixed(2));
+      const run = await p.evaluate(() => {
+        const t = document.querySelector('#batch-table'), c = t.insertRow().insertCell();
+        c.className = 'st-running';
+        const col = getComputedStyle(c).color;
+        t.innerHTML = '';
+        return col;
+      });
+      check(contrast(run, 'rgb(255, 255, 255)') >= 4.5, '"running" contrast ' + contrast(run, 'rgb(255, 255, 255)').toFixed(2));
+      const opts = await p.$$eval('#params-single .p-style option', (os) => os.map((o) => [o.value, o.textContent, o.title]));
+      for (const [v, text, title] of opts) check(text !== v && !/_|\.tflite/.test(text) && title.includes(v), 'style option ' + [v, text, title]);
+      await p.close();
+    });
+
+    await flow('a cancelled job is neutral; official mode says it worked at 720 px', async () => {
+      const p = await freshPage(DESKTOP);
+      await routeJob(p, fakeJob({ id: 'fake0002', state: 'cancelled', error: { error: 'cancelled', detail: 'cancelled', code: 499 } }));
+      await p.setInputFiles('#file-input', photo);
+      await p.click('#convert-btn');
+      await p.waitForFunction(() => /cancelled/i.test(document.querySelector('#single-status').textContent), null, { timeout: 10000 });
+      check(!(await p.isVisible('#error')) && !(await p.isVisible('#cancel-btn')), 'error box or Cancel after a cancelled job');
+      await p.unrouteAll();
+      await routeJob(p, fakeJob());
+      const desc = await p.$eval('#params-single select[name=mode] option[value=official]', (o) => o.textContent);
+      check(/720/.test(desc) && /upscal/.test(desc), 'official mode description: ' + desc);
+      await p.selectOption('#params-single select[name=mode]', 'official');
+      await p.click('#convert-btn');
+      await p.waitForSelector('#info:not([hidden])', { timeout: 10000 });
+      const info = await p.textContent('#info');
+      check(/at 720 px/.test(info) && /model 14\.37 s/.test(info), 'official info: ' + info);
+      await shot(p, 'web-official.png');
+      await p.close();
+    });
+
+    await flow('memory gauge: room for jobs and their planned memory', async () => {
+      const p = await freshPage(PHONE);
+      await p.route('**/api/v1/status', async (r) => {
+        const resp = await r.fetch().catch(() => null);
+        if (!resp) return r.abort();
+        const j = await resp.json();
+        Object.assign(j.memory, { rss_bytes: 3e9, limit_bytes: 25e9, reserve_bytes: 1e9, baseline_bytes: 0.5e9, reserved_bytes: 11.75e9 });
+        j.queue.running = 1;
+        r.fulfill({ response: resp, json: j });
+      });
+      await p.waitForFunction(() => /23\.5 GB/.test(document.querySelector('#gauge-text').textContent), null, { timeout: 5000 });
+      const w = await p.$eval('#gauge-fill', (el) => el.style.width);
+      check(Math.abs(parseFloat(w) - 50) < 1, 'gauge fill ' + w + ' for 11.75 GB planned of 23.5 GB');
+      const text = await p.textContent('#gauge-text');
+      check(/11\.8 GB/.test(text) && /23\.5 GB/.test(text), 'gauge text: ' + text);
+      await p.close();
+    });
+
+    await flow('the page in 简体中文 from the browser language, with a switch it remembers', async () => {
+      const p = await freshPage(DESKTOP, `Object.defineProperty(navigator, 'language', { get: () => 'zh-CN' });
+        Object.defineProperty(navigator, 'languages', { get: () => ['zh-CN', 'zh'] });`);
+      await p.evaluate(() => localStorage.removeItem('toonify.lang'));
+      await openPage(p);
+      check(await p.getAttribute('html', 'lang') === 'zh-CN' && (await p.textContent('#convert-btn')).trim() === '转换', 'not Chinese');
+      const missing = await p.evaluate(() => Object.keys(I18N.en).filter((k) => !(k in I18N.zh)));
+      check(missing.length === 0, 'untranslated: ' + missing);
+      const english = await p.$$eval('[data-i18n]', (els) => els.filter((e) => e.textContent.trim() === I18N.en[e.dataset.i18n]).map((e) => e.dataset.i18n));
+      check(english.length === 0, 'still English: ' + english);
+      await p.setInputFiles('#file-input', notImage);
+      await p.click('#convert-btn');
+      await p.waitForSelector('#error:not([hidden])');
+      const err = await p.textContent('#error');
+      check(/notes\.png/.test(err) && /无法读取/.test(err) && !/toonify can read/.test(err), 'error in Chinese: ' + err);
+      await shot(p, 'web-error-zh.png');
+      await p.selectOption('#lang', 'en');
+      check((await p.textContent('#convert-btn')).trim() === 'Convert', 'the switch does not switch');
+      await openPage(p);
+      check((await p.textContent('#convert-btn')).trim() === 'Convert', 'the switch is forgotten after a reload');
+      await p.close();
+    });
+
+    await flow('batch: its limit, non-images, paste, mode and precision', async () => {
+      await page.click('#tabs button[data-tab=settings]');
+      await page.fill('#settings input[name=maxBatch]', '2');
+      await page.click('#settings button[type=submit]');
+      await page.click('#tabs button[data-tab=batch]');
+      const text = path.join(work, 'readme.txt');
+      fs.writeFileSync(text, 'not a photo\n');
+      await page.setInputFiles('#batch-files', [photo]);
+      await page.evaluate(() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array([137, 80, 78, 71])], 'pasted.png', { type: 'image/png' }));
+        document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt }));
+      });
+      await page.waitForFunction(() => /pasted\.png/.test(document.querySelector('#batch-table').textContent), null, { timeout: 5000 });
+      check(!/pasted/.test(await page.textContent('#drop-text')), 'the paste went to the single tab');
+      await page.setInputFiles('#batch-files', [photo, photo2, photo, text]);
+      const err = await page.textContent('#batch-error');
+      check(/maximum batch size is 2/.test(err) && !/cannot be reached/.test(err), 'batch limit: ' + err);
+      const rows = await page.$$eval('#batch-table tr', (trs) => trs.map((r) => r.textContent));
+      check(rows.some((r) => /readme\.txt/.test(r) && /not a PNG, JPEG or WebP/.test(r)), 'no row for the non-image: ' + rows);
+      for (const s of ['mode', 'precision']) check(await page.$(`#params-batch select[name=${s}]`), 'no ' + s + ' in the batch tab');
+      await page.click('#tabs button[data-tab=settings]');
+      await page.fill('#settings input[name=maxBatch]', '20');
+      await page.click('#settings button[type=submit]');
+      await page.click('#tabs button[data-tab=batch]');
     });
 
     await flow('batch with per-file status and a ZIP', async () => {
-      await page.click('#tabs button[data-tab=batch]');
       await page.setInputFiles('#batch-files', [photo, photo2]);
       await setRange(page, '#params-batch', 'size', 512);
       await page.click('#batch-start');
@@ -147,17 +454,31 @@ async function setRange(page, root, name, value) {
         return { status: r.status, type: r.headers.get('content-type'), magic: String.fromCharCode(b[0], b[1]), n: b.length };
       });
       check(zip.status === 200 && zip.type === 'application/zip' && zip.magic === 'PK' && zip.n > 1000, JSON.stringify(zip));
-      await page.screenshot({ path: path.join(artifacts, 'web-batch.png'), fullPage: true });
+      await shot(page, 'web-batch.png');
     });
 
-    await flow('an error message a person can act on', async () => {
-      await page.click('#tabs button[data-tab=single]');
-      await page.setInputFiles('#file-input', notImage);
-      await page.click('#convert-btn');
-      await page.waitForSelector('#error:not([hidden])');
-      const text = await page.textContent('#error');
-      check(/notes\.png is not a photo toonify can read/.test(text) && /PNG, JPEG or WebP/.test(text), 'error: ' + text);
-      await page.screenshot({ path: path.join(artifacts, 'web-error.png'), fullPage: true });
+    await flow('a batch with failures says how many failed', async () => {
+      const p = await freshPage(DESKTOP);
+      const ok = fakeJob({ params: Object.assign(fakeJob().params, { mode: 'hd' }) });
+      const bad = fakeJob({ id: 'fake0003', state: 'failed', filename: 'x.png', output: { w: 0, h: 0, format: 'png', scale: 0 },
+        error: { error: 'unsupported format', detail: 'x.png is not a photo toonify can read (PNG, JPEG or WebP): bad', code: 415 } });
+      const gone = fakeJob({ id: 'fake0004', state: 'cancelled', filename: 'y.png', output: { w: 0, h: 0, format: 'png', scale: 0 },
+        error: { error: 'cancelled', detail: 'cancelled', code: 499 } });
+      const b = { id: 'fakebatch', total: 5, state: 'done', progress: 1, queued: 0, running: 0, done: 2, failed: 2, cancelled: 1,
+        zip_url: '/fake.zip', jobs: [ok, Object.assign({}, ok, { id: 'fake0005' }), bad, Object.assign({}, bad, { id: 'fake0006' }), gone] };
+      await p.route('**/api/v1/batches', (r) => r.fulfill({ status: 202, json: { id: b.id, total: 5, jobs: [] } }));
+      await p.route('**/api/v1/batches/fakebatch', (r) => r.fulfill({ json: b }));
+      await p.route('**/fake/result.png', (r) => r.fulfill({ contentType: 'image/png', body: fs.readFileSync(photo) }));
+      await p.click('#tabs button[data-tab=batch]');
+      await p.setInputFiles('#batch-files', [photo, photo2]);
+      await p.click('#batch-start');
+      await p.waitForFunction(() => /failed/.test(document.querySelector('#batch-progress span').textContent), null, { timeout: 10000 });
+      const bar = await p.$eval('#batch-progress', (el) => ({ text: el.textContent, cls: el.className }));
+      check(/2 failed/.test(bar.text) && /1 cancelled/.test(bar.text) && /failed/.test(bar.cls), 'batch bar: ' + JSON.stringify(bar));
+      const states = await p.$$eval('#batch-table tr td:last-child', (tds) => tds.map((t) => t.textContent));
+      check(states.includes('cancelled') && !states.some((s) => /cancelled: cancelled/.test(s)), 'states: ' + states);
+      await shot(p, 'web-batch-failed.png');
+      await p.close();
     });
 
     await flow('history after a restart', async () => {
@@ -165,11 +486,16 @@ async function setRange(page, root, name, value) {
       server = await startServer('server2.log');
       await page.goto(base() + '/');
       await page.click('#tabs button[data-tab=history]');
-      await page.waitForFunction(() => document.querySelectorAll('#history-list .card').length >= 3);
+      await page.waitForFunction(() => document.querySelectorAll('#history-list .card').length >= 4);
       const n = (await page.$$('#history-list .card')).length;
-      check(n === 3, 'history shows ' + n + ' results, expected 3');
+      check(n === 4, 'history shows ' + n + ' results, expected 4');
       await page.waitForFunction(() => Array.from(document.querySelectorAll('#history-list img')).every((i) => i.complete && i.naturalWidth > 0));
-      await page.screenshot({ path: path.join(artifacts, 'web-history.png'), fullPage: true });
+      const c = await page.$eval('#history-list .card', (d) => ({ meta: d.textContent, img: d.querySelector('img').outerHTML,
+        full: d.querySelector('a.full') && d.querySelector('a.full').getAttribute('href') }));
+      check(/hd/.test(c.meta) && /fp32/.test(c.meta) && /0\.7/.test(c.meta) && /Whitebox/.test(c.meta) && /\d\.\d s/.test(c.meta), 'card: ' + c.meta);
+      check(/loading="lazy"/.test(c.img) && /width="/.test(c.img) && /height="/.test(c.img), 'card image: ' + c.img);
+      check(c.full && /\/result$/.test(c.full), 'no full-size link: ' + c.full);
+      await shot(page, 'web-history.png');
     });
     if (consoleErrors.length) { failed++; console.log('[ FAIL ] page errors: ' + consoleErrors.join('; ')); }
   } finally {
