@@ -6,9 +6,10 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang clang-format
       libdnnl-dev libjpeg62-turbo-dev libspng-dev libwebp-dev libexif-dev
       libmicrohttpd-dev libzip-dev libcjson-dev libhiredis-dev redis-server nginx
-      python3 ca-certificates time)
+      python3 ca-certificates time
+      python3-numpy python3-venv python3-setuptools)  # the Python package's tests (python/)
 if [[ "${1:-}" == "--bench" ]]; then
-    pkgs+=(python3-numpy python3-opencv nodejs npm)
+    pkgs+=(python3-opencv nodejs npm)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

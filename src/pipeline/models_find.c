@@ -40,28 +40,36 @@ static void append(char *buf, size_t len, const char *s)
     if (n + 2 < len) snprintf(buf + n, len - n, "%s%.*s", n ? ", " : "", (int)(len - n - 2), s);
 }
 
-/* The directory holding this process's program ("" when unknown). */
-static void exe_dir(char *dir, size_t len)
+/* Cuts the last component off a path in place ("" when none is left). */
+static void cut_last(char *dir)
+{
+    char *slash = strrchr(dir, '/');
+    *(slash ? slash : dir) = 0;
+}
+
+/* The parent of the directory holding this process's program ("" when unknown): PREFIX when
+ * it runs from PREFIX/bin. */
+static void exe_parent(char *dir, size_t len)
 {
     ssize_t k = readlink("/proc/self/exe", dir, len - 1);
     dir[k > 0 ? k : 0] = 0;
-    char *slash = strrchr(dir, '/');
-    if (slash) *slash = 0;
+    cut_last(dir);
+    cut_last(dir);
 }
 
 /* Any object of this file, for dladdr. */
 static const char anchor;
 
-/* The directory holding the file this code was loaded from: the shared library, or the
- * program when linked statically ("" when unknown). */
-static void lib_dir(char *dir, size_t len)
+/* The parent of the directory holding the file this code was loaded from: the shared library,
+ * or the program when linked statically ("" when unknown). */
+static void lib_parent(char *dir, size_t len)
 {
     Dl_info info;
     dir[0] = 0;
     if (!dladdr(&anchor, &info) || !info.dli_fname || info.dli_fname[0] != '/') return;
     snprintf(dir, len, "%s", info.dli_fname);
-    char *slash = strrchr(dir, '/');
-    if (slash) *slash = 0;
+    cut_last(dir);
+    cut_last(dir);
 }
 
 static void add_dir(char dirs[][4096], int *n, int max, const char *base, const char *rel)
@@ -81,18 +89,22 @@ int toon_model_search_dirs(const char *model, char dirs[][4096], int max)
         add_dir(dirs, &n, max, NULL, model);
         return n;
     }
-    char exe[4096], lib[4096];
-    exe_dir(exe, sizeof exe);
-    lib_dir(lib, sizeof lib);
+    char exe[4096], lib[4096], exe_up[4096], lib_up[4096]; /* PREFIX, and the one above */
+    exe_parent(exe, sizeof exe);
+    lib_parent(lib, sizeof lib);
+    snprintf(exe_up, sizeof exe_up, "%s", exe);
+    cut_last(exe_up);
+    snprintf(lib_up, sizeof lib_up, "%s", lib);
+    cut_last(lib_up);
     const char *env = getenv("TOONIFY_MODEL_DIR");
     if (env && *env) add_dir(dirs, &n, max, NULL, env);
     add_dir(dirs, &n, max, NULL, "models");
-    add_dir(dirs, &n, max, exe, "/../share/toonify/models");
-    add_dir(dirs, &n, max, lib, "/../share/toonify/models");
-    add_dir(dirs, &n, max, exe, "/../models");
-    add_dir(dirs, &n, max, lib, "/../models");
-    add_dir(dirs, &n, max, exe, "/../../shared/models");
-    add_dir(dirs, &n, max, lib, "/../../shared/models");
+    add_dir(dirs, &n, max, exe, "/share/toonify/models");
+    add_dir(dirs, &n, max, lib, "/share/toonify/models");
+    add_dir(dirs, &n, max, exe, "/models");
+    add_dir(dirs, &n, max, lib, "/models");
+    add_dir(dirs, &n, max, exe_up, "/shared/models");
+    add_dir(dirs, &n, max, lib_up, "/shared/models");
     add_dir(dirs, &n, max, NULL, TOON_MODEL_PREFIX_DIR);
     return n;
 }
