@@ -133,6 +133,14 @@ class Toonify(unittest.TestCase):
         self.assertGreater(seconds, 0.05)
         self.assertGreater(ticks, seconds * 100, "the main thread was starved: GIL held?")
 
+    def test_progress(self):
+        for mode in ("plain", "hd"):
+            seen = []
+            self.c.convert(self.rgb, size=160, mode=mode, progress=seen.append)
+            self.assertTrue(seen, mode)
+            self.assertEqual(seen, sorted(seen), mode)
+            self.assertEqual(seen[-1], 1.0, mode)
+
     def test_report_and_plan(self):
         out, rep = self.c.convert(self.rgb, size=200, return_report=True)
         w, h, planned = self.c.plan(self.rgb.shape[1], self.rgb.shape[0], size=200)

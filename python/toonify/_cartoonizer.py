@@ -75,11 +75,12 @@ class Cartoonizer:
     faces: False skips the face pass (the CLI's --no-faces); face_models: their directory.
     size, strength, precision ("fp32"/"fast"), band, whole_image, max_memory (bytes, or a
     string such as "128M": a conversion whose planned bytes exceed it is refused), format and
-    quality (for convert_bytes) are defaults that each call may override.
+    quality (for convert_bytes) are defaults that each call may override; progress (a callable
+    given the fraction done, 0..1, from the converting thread) replaces the CLI's progress bar.
     threads: the library's thread count (process-wide; 0 = the CPUs this process may use)."""
 
     _CALL_OPTIONS = ("size", "strength", "mode", "precision", "band", "whole_image", "max_memory",
-                     "faces", "format", "quality")
+                     "faces", "format", "quality", "progress")
 
     def __init__(self, model=None, style=None, mode=None, faces=True, face_models=None,
                  size=1024, strength=0.7, precision="fp32", threads=None, max_memory=None,
@@ -105,7 +106,7 @@ class Cartoonizer:
         self.defaults = dict(size=size, strength=strength,
                              mode=mode or ("hd" if has_faces else "plain"), precision=precision,
                              band=band, whole_image=whole_image, max_memory=max_memory,
-                             faces=has_faces, format=format, quality=quality)
+                             faces=has_faces, format=format, quality=quality, progress=None)
         self._params(self.defaults)  # checks the values now rather than at the first call
 
     def _load(self, path):
@@ -159,6 +160,10 @@ class Cartoonizer:
         use_faces = o["faces"] and p.mode != _lib.MODE["plain"]
         p.face_models = self._paths.faces if use_faces else None
         p.alpha_path = self._paths.alpha if self._paths.alpha else None
+        if o["progress"] is not None:
+            callback = o["progress"]
+            p.progress = _lib.PROGRESS_FN(lambda ctx, fraction: callback(fraction))
+            p._keep = p.progress  # the C function pointer lives as long as the parameters
         return p
 
     def _check_budget(self, o, w, h, p):
