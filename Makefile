@@ -38,3 +38,12 @@ format-check:
 
 clean:
 	rm -rf build build-dev build-fuzz
+
+# Installs into PREFIX (default /usr/local; DESTDIR for staging), models included when models/
+# has them.  The prefix is also where the installed library looks for models last.
+PREFIX ?= /usr/local
+.PHONY: install
+install:
+	cmake --preset release -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	cmake --build build -j$(JOBS)
+	DESTDIR=$(DESTDIR) cmake --install build

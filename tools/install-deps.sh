@@ -7,7 +7,9 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang clang-format
       libdnnl-dev libjpeg62-turbo-dev libspng-dev libwebp-dev libexif-dev
       libmicrohttpd-dev libzip-dev libcjson-dev libhiredis-dev redis-server nginx
-      python3 python3-numpy python3-opencv ca-certificates time)
+      python3 ca-certificates time
+      python3-numpy python3-venv python3-setuptools  # the Python package's tests (python/)
+      python3-opencv)                                # test_pupil_cv2 compares with OpenCV
 if [[ "${1:-}" == "--bench" ]]; then
     pkgs+=(nodejs npm)
 fi

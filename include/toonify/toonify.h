@@ -26,7 +26,13 @@ typedef void (*toon_log_fn)(enum toon_log_level level, const char *msg, void *us
 void toon_log_set_callback(toon_log_fn fn, void *user);
 
 /* ---- images ------------------------------------------------------------------------------ */
-enum toon_format { TOON_FORMAT_UNKNOWN, TOON_FORMAT_JPEG, TOON_FORMAT_PNG, TOON_FORMAT_WEBP };
+enum toon_format {
+    TOON_FORMAT_UNKNOWN,
+    TOON_FORMAT_JPEG,
+    TOON_FORMAT_PNG,
+    TOON_FORMAT_WEBP,
+    TOON_FORMAT_RAW, /* pixels, for toon_convert_pixels: never sniffed, never named */
+};
 
 /* An 8-bit interleaved image; rows are `stride` bytes apart.  Owned by whoever filled it;
  * release with toon_image_free(). */
@@ -60,6 +66,15 @@ const char *toon_format_name(enum toon_format fmt);
 
 /* Sink for encoded bytes.  Returns TOON_STATUS_OK or an error that aborts the encode. */
 typedef enum toon_status (*toon_write_fn)(void *ctx, const void *data, size_t n_bytes);
+
+/* Whole images for bindings and tools: decode to RGB u8 (c = 3, stride = 3 * w, EXIF
+ * orientation applied; lim may be NULL for the defaults), and encode RGB u8 of any stride
+ * (quality as in toon_convert_params). */
+enum toon_status toon_image_decode(const uint8_t *data, size_t len,
+                                   const struct toon_decode_limits *lim, struct toon_image *out,
+                                   struct toon_err *err);
+enum toon_status toon_image_encode(const struct toon_image *img, enum toon_format fmt, int quality,
+                                   toon_write_fn sink, void *sink_ctx, struct toon_err *err);
 
 /* ---- models ------------------------------------------------------------------------------ */
 /* A loaded generator (TFLite or TF GraphDef file): immutable, shareable between threads. */
@@ -161,6 +176,49 @@ enum toon_status toon_convert(const struct toon_model *m, const uint8_t *data, s
                               const struct toon_convert_params *p, toon_write_fn sink,
                               void *sink_ctx, struct toon_convert_report *report,
                               struct toon_err *err);
+
+/* ---- conversion: pixels in, pixels out (for bindings: numpy arrays, video frames) ---------- */
+enum toon_channel_order { TOON_CHANNELS_RGB, TOON_CHANNELS_BGR };
+
+/* As toon_convert, from the caller's pixels to a new image: `in` is 8-bit, c = 3, in `order`,
+ * read row by row in place (never copied whole; it must not change during the call).  On
+ * success `out` holds the cartoon in the same order, c = 3, stride = 3 * w (release with
+ * toon_image_free); on failure it is empty.  p->format and p->quality are not used.  The
+ * output image is the library's and is counted in the plan and the report; the input is the
+ * caller's and is not.  The pixels are those toon_convert would encode for the same photo
+ * decoded, so a PNG of `out` equals toon_convert's PNG. */
+enum toon_status toon_convert_pixels(const struct toon_model *m, const struct toon_image *in,
+                                     enum toon_channel_order order,
+                                     const struct toon_convert_params *p, struct toon_image *out,
+                                     struct toon_convert_report *report, struct toon_err *err);
+/* toon_convert_plan for a w x h image given as pixels. */
+enum toon_status toon_convert_pixels_plan(const struct toon_model *m, int w, int h,
+                                          const struct toon_convert_params *p, int *out_w,
+                                          int *out_h, size_t *bytes, struct toon_err *err);
+
+/* ---- finding models ---------------------------------------------------------------------- */
+/* The places models are looked for, in order: `model` alone when it is set; else
+ * $TOONIFY_MODEL_DIR, ./models, PREFIX/share/toonify/models of the installation the program or
+ * this library runs from, the models beside the program, ../shared/models of a checkout, and
+ * the share/toonify/models of the prefix the library was built for.  Fills dirs[0..max) and
+ * returns the count. */
+int toon_model_search_dirs(const char *model, char dirs[][4096], int max);
+
+/* What a conversion uses, found in the first of those places that has models. */
+struct toon_model_paths {
+    char style[64];
+    char bg[4096], head[4096];      /* the style's generators (may be the same file) */
+    char alpha[4096];               /* head blending mask, "" when the style has none */
+    char dir[4096];                 /* the place the style was found */
+    struct toon_face_models *faces; /* loaded; NULL when none were found or wanted */
+};
+/* Finds `style` (NULL: an official style, else the White-box fp16 file, else the first by
+ * name) and, when want_faces, the face models in `faces_dir` (NULL: beside the style).  Face
+ * models that are absent are not an error unless faces_dir names them; out->faces is the
+ * caller's (toon_face_models_free).  TOON_STATUS_NOT_FOUND names the places looked at. */
+enum toon_status toon_models_find(const char *model, const char *style, const char *faces_dir,
+                                  int want_faces, struct toon_model_paths *out,
+                                  struct toon_err *err);
 
 /* ---- process-wide settings ---------------------------------------------------------------- */
 void toon_set_threads(int n); /* 0 = the CPUs this process may use */

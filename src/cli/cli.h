@@ -19,8 +19,7 @@ enum toon_status toon_cli_read_file(const char *path, uint8_t **data, size_t *le
                                     struct toon_err *err);
 
 /* Where models are looked for: the --model value (a file or a directory) alone, else
- * $TOONIFY_MODEL_DIR, ./models, the models beside the executable, ../shared/models of a
- * checkout, /usr/local/share/toonify/models.  Returns the count. */
+ * $TOONIFY_MODEL_DIR and the rest of toon_model_search_dirs (toonify.h).  Returns the count. */
 int toon_cli_model_dirs(const char *flag, char dirs[][4096], int max);
 
 /* The default style's background generator (see toon_cli_resolve_models). */

@@ -58,6 +58,13 @@ size_t toon_jpeg_dec_plan_bytes(const struct toon_image_info *info);
 size_t toon_png_dec_plan_bytes(const struct toon_image_info *info);
 size_t toon_webp_dec_plan_bytes(const struct toon_image_info *info);
 
+/* The caller's pixels (TOON_FORMAT_RAW, src/image/raw.c): rows served in place, BGR swapped. */
+enum toon_status toon_raw_dec_open(const struct toon_image *px, enum toon_channel_order order,
+                                   const struct toon_decode_limits *lim,
+                                   struct toon_image_info *info, void **out, struct toon_err *err);
+extern const struct toon_decoder_ops toon_raw_dec_ops;
+size_t toon_raw_dec_plan_bytes(void);
+
 /* Encoder backends. */
 enum toon_status toon_jpeg_enc_open(int quality, int w, int h, toon_write_fn sink, void *sink_ctx,
                                     void **out, struct toon_err *err);
@@ -68,6 +75,10 @@ enum toon_status toon_webp_enc_open(int quality, int w, int h, toon_write_fn sin
 extern const struct toon_encoder_ops toon_jpeg_enc_ops;
 extern const struct toon_encoder_ops toon_png_enc_ops;
 extern const struct toon_encoder_ops toon_webp_enc_ops;
+enum toon_status toon_raw_enc_open(int w, int h, toon_write_fn sink, void *sink_ctx, void **out,
+                                   struct toon_err *err);
+extern const struct toon_encoder_ops toon_raw_enc_ops;
+size_t toon_raw_enc_plan_bytes(int w, int h);
 size_t toon_jpeg_enc_plan_bytes(int w, int h);
 size_t toon_png_enc_plan_bytes(int w, int h);
 size_t toon_webp_enc_plan_bytes(int w, int h);

@@ -51,6 +51,26 @@ void toon_imgreader_free(struct toon_imgreader *r);
  * allocations included. */
 size_t toon_imgreader_plan_bytes(const struct toon_image_info *info);
 
+/* What a conversion reads: encoded bytes, or the caller's pixels (toon_convert_pixels), which
+ * a reader serves in place as a stream of RGB rows (info.format TOON_FORMAT_RAW, orientation 1;
+ * the limits apply to their size as to a header's). */
+struct toon_source {
+    const uint8_t *data; /* encoded bytes, when pixels is NULL */
+    size_t len;
+    const struct toon_image *pixels; /* c = 3, rows `stride` apart */
+    enum toon_channel_order order;
+};
+enum toon_status toon_imgreader_open_source(const struct toon_source *src,
+                                            const struct toon_decode_limits *lim,
+                                            struct toon_imgreader **out, struct toon_err *err);
+
+/* TOON_FORMAT_RAW as written: this header, then h rows of w * 3 bytes, RGB.  Its sink collects
+ * the whole image, so the writer's plan counts that image (toon_convert_pixels). */
+struct toon_raw_header {
+    char magic[4]; /* "RAW8" */
+    int32_t w, h;
+};
+
 /* Whole-image convenience built on the reader: RGB u8, c = 3, stride = 3 * w. */
 enum toon_status toon_image_decode(const uint8_t *data, size_t len,
                                    const struct toon_decode_limits *lim, struct toon_image *out,

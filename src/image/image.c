@@ -42,6 +42,8 @@ const char *toon_format_name(enum toon_format fmt)
         return "png";
     case TOON_FORMAT_WEBP:
         return "webp";
+    case TOON_FORMAT_RAW:
+        return "raw";
     default:
         return "unknown";
     }

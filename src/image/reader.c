@@ -84,6 +84,8 @@ size_t toon_imgreader_plan_bytes(const struct toon_image_info *info)
     case TOON_FORMAT_WEBP:
         total = toon_plan_add(total, toon_webp_dec_plan_bytes(info));
         break;
+    case TOON_FORMAT_RAW:
+        return toon_plan_add(total, toon_raw_dec_plan_bytes());
     default:
         return 0;
     }
@@ -93,6 +95,9 @@ size_t toon_imgreader_plan_bytes(const struct toon_image_info *info)
     }
     return total; /* each backend's plan includes its EXIF parse */
 }
+
+static enum toon_status reader_start(struct toon_imgreader *r, struct toon_imgreader **out,
+                                     struct toon_err *err);
 
 enum toon_status toon_imgreader_open(const uint8_t *data, size_t len,
                                      const struct toon_decode_limits *lim,
@@ -109,8 +114,38 @@ enum toon_status toon_imgreader_open(const uint8_t *data, size_t len,
     struct toon_imgreader *r = toon_calloc(1, sizeof *r);
     if (!r) return toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory opening image");
     enum toon_status st = backend_open(fmt, data, len, &dl, &r->info, &r->dec, &r->ops, err);
-    if (st != TOON_STATUS_OK) goto fail;
-    st = r->ops->start(r->dec, err);
+    if (st != TOON_STATUS_OK) {
+        toon_imgreader_free(r);
+        return st;
+    }
+    return reader_start(r, out, err);
+}
+
+enum toon_status toon_imgreader_open_source(const struct toon_source *src,
+                                            const struct toon_decode_limits *lim,
+                                            struct toon_imgreader **out, struct toon_err *err)
+{
+    if (!src->pixels) return toon_imgreader_open(src->data, src->len, lim, out, err);
+    if (!out) return toon_err_set(err, TOON_STATUS_INVALID_ARGUMENT, "no output pointer");
+    *out = NULL;
+    struct toon_decode_limits dl = lim ? *lim : toon_decode_default_limits();
+    struct toon_imgreader *r = toon_calloc(1, sizeof *r);
+    if (!r) return toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory opening image");
+    r->ops = &toon_raw_dec_ops;
+    enum toon_status st = toon_raw_dec_open(src->pixels, src->order, &dl, &r->info, &r->dec, err);
+    if (st != TOON_STATUS_OK) {
+        toon_imgreader_free(r);
+        return st;
+    }
+    return reader_start(r, out, err);
+}
+
+/* Begins pixel decoding on an opened backend; keeps the whole stored image when the
+ * orientation needs it.  Takes r (freed on failure). */
+static enum toon_status reader_start(struct toon_imgreader *r, struct toon_imgreader **out,
+                                     struct toon_err *err)
+{
+    enum toon_status st = r->ops->start(r->dec, err);
     if (st != TOON_STATUS_OK) goto fail;
     if (needs_whole(r->info.orientation)) {
         r->img = r->ops->whole ? r->ops->whole(r->dec) : NULL;

@@ -26,6 +26,7 @@ static int max_side(enum toon_format fmt)
     case TOON_FORMAT_WEBP:
         return 16383;
     case TOON_FORMAT_PNG:
+    case TOON_FORMAT_RAW:
         return 0x7fffffff;
     default:
         return 0;
@@ -42,6 +43,8 @@ size_t toon_imgwriter_plan_bytes(enum toon_format fmt, int w, int h)
         return toon_plan_add(total, toon_png_enc_plan_bytes(w, h));
     case TOON_FORMAT_WEBP:
         return toon_plan_add(total, toon_webp_enc_plan_bytes(w, h));
+    case TOON_FORMAT_RAW:
+        return toon_plan_add(total, toon_raw_enc_plan_bytes(w, h));
     default:
         return 0;
     }
@@ -54,7 +57,8 @@ enum toon_status toon_imgwriter_open(enum toon_format fmt, int quality, int w, i
     if (!out) return toon_err_set(err, TOON_STATUS_INVALID_ARGUMENT, "no output pointer");
     *out = NULL;
     if (!sink) return toon_err_set(err, TOON_STATUS_INVALID_ARGUMENT, "no output sink");
-    if (fmt != TOON_FORMAT_JPEG && fmt != TOON_FORMAT_PNG && fmt != TOON_FORMAT_WEBP)
+    if (fmt != TOON_FORMAT_JPEG && fmt != TOON_FORMAT_PNG && fmt != TOON_FORMAT_WEBP &&
+        fmt != TOON_FORMAT_RAW)
         return toon_err_set(err, TOON_STATUS_UNSUPPORTED, "cannot write format %s",
                             toon_format_name(fmt));
     if (quality < 0 || quality > 100)
@@ -79,6 +83,10 @@ enum toon_status toon_imgwriter_open(enum toon_format fmt, int quality, int w, i
     case TOON_FORMAT_PNG:
         wr->ops = &toon_png_enc_ops;
         st = toon_png_enc_open(w, h, sink, sink_ctx, &wr->enc, err);
+        break;
+    case TOON_FORMAT_RAW:
+        wr->ops = &toon_raw_enc_ops;
+        st = toon_raw_enc_open(w, h, sink, sink_ctx, &wr->enc, err);
         break;
     default:
         wr->ops = &toon_webp_enc_ops;

@@ -711,6 +711,14 @@ enum toon_status toon_compound_convert(const struct toon_model *m, const uint8_t
                                        void *sink_ctx, struct toon_convert_report *report,
                                        struct toon_err *err)
 {
+    struct toon_source src = {data, len, NULL, TOON_CHANNELS_RGB};
+    return toon_compound_convert_source(m, &src, p, sink, sink_ctx, report, err);
+}
+
+enum toon_status toon_compound_convert_source(
+    const struct toon_model *m, const struct toon_source *src, const struct toon_convert_params *p,
+    toon_write_fn sink, void *sink_ctx, struct toon_convert_report *report, struct toon_err *err)
+{
     double t0 = toon_convert_now_s(), t_dec = 0, t_enc = 0;
     size_t planned = 0;
     struct toon_convert_meter meter;
@@ -721,7 +729,7 @@ enum toon_status toon_compound_convert(const struct toon_model *m, const uint8_t
     enum toon_status st = check_params(p, err);
     if (st != TOON_STATUS_OK) return st;
     toon_convert_meter_start(&meter);
-    if ((st = toon_imgreader_open(data, len, &p->limits, &j.reader, err)) != TOON_STATUS_OK)
+    if ((st = toon_imgreader_open_source(src, &p->limits, &j.reader, err)) != TOON_STATUS_OK)
         goto done;
     struct toon_image_info info = *toon_imgreader_info(j.reader);
     if ((st = plan_sizes(m, &info, p, &j.s, &planned, err)) != TOON_STATUS_OK) goto done;

@@ -24,12 +24,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "image/codec.h"
 #include "toonify/toonify.h"
 
 enum toon_status toon_compound_convert(const struct toon_model *m, const uint8_t *data, size_t len,
                                        const struct toon_convert_params *p, toon_write_fn sink,
                                        void *sink_ctx, struct toon_convert_report *report,
                                        struct toon_err *err);
+/* The same from encoded bytes or the caller's pixels (image/codec.h). */
+enum toon_status toon_compound_convert_source(
+    const struct toon_model *m, const struct toon_source *src, const struct toon_convert_params *p,
+    toon_write_fn sink, void *sink_ctx, struct toon_convert_report *report, struct toon_err *err);
 enum toon_status toon_compound_plan(const struct toon_model *m, const struct toon_image_info *info,
                                     const struct toon_convert_params *p, int *out_w, int *out_h,
                                     size_t *bytes, struct toon_err *err);

@@ -224,8 +224,17 @@ enum toon_status toon_convert(const struct toon_model *m, const uint8_t *data, s
                               void *sink_ctx, struct toon_convert_report *report,
                               struct toon_err *err)
 {
+    struct toon_source src = {data, len, NULL, TOON_CHANNELS_RGB};
+    return toon_convert_source(m, &src, p, sink, sink_ctx, report, err);
+}
+
+enum toon_status toon_convert_source(const struct toon_model *m, const struct toon_source *src,
+                                     const struct toon_convert_params *p, toon_write_fn sink,
+                                     void *sink_ctx, struct toon_convert_report *report,
+                                     struct toon_err *err)
+{
     if (p->mode != TOON_MODE_PLAIN)
-        return toon_compound_convert(m, data, len, p, sink, sink_ctx, report, err);
+        return toon_compound_convert_source(m, src, p, sink, sink_ctx, report, err);
     double t0 = toon_convert_now_s();
     struct toon_convert_meter meter;
     struct job j;
@@ -237,7 +246,7 @@ enum toon_status toon_convert(const struct toon_model *m, const uint8_t *data, s
     enum toon_status st = toon_convert_params_check(p, err);
     if (st != TOON_STATUS_OK) return st;
     toon_convert_meter_start(&meter);
-    st = toon_imgreader_open(data, len, &p->limits, &j.reader, err);
+    st = toon_imgreader_open_source(src, &p->limits, &j.reader, err);
     if (st != TOON_STATUS_OK) goto done;
     info = *toon_imgreader_info(j.reader);
     st = toon_convert_plan(m, &info, p, &j.out_w, &j.out_h, &planned, err);

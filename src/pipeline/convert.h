@@ -2,8 +2,15 @@
 #ifndef TOON_PIPELINE_CONVERT_H
 #define TOON_PIPELINE_CONVERT_H
 
+#include "image/codec.h"
 #include "nn/generator.h"
 #include "toonify/toonify.h"
+
+/* toon_convert from encoded bytes or from the caller's pixels (toon_convert_pixels). */
+enum toon_status toon_convert_source(const struct toon_model *m, const struct toon_source *src,
+                                     const struct toon_convert_params *p, toon_write_fn sink,
+                                     void *sink_ctx, struct toon_convert_report *report,
+                                     struct toon_err *err);
 
 /* Size, strength and format checks common to every mode. */
 enum toon_status toon_convert_params_check(const struct toon_convert_params *p,

@@ -1,0 +1,16 @@
+# The Python package (python/) over the shared library, with Debian's python3 and python3-numpy
+# (tools/install-deps.sh): outputs equal the CLI's byte for byte (~30 s), and
+# `pip install ./python` from the checkout finds the built library (~10 s).
+find_program(TOON_DEBIAN_PYTHON python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(NOT TOON_DEBIAN_PYTHON)
+  set(TOON_DEBIAN_PYTHON ${Python3_EXECUTABLE})
+endif()
+add_test(NAME test_python
+         COMMAND ${CMAKE_COMMAND} -E env TOONIFY_LIBRARY=$<TARGET_FILE:toonify_shared>
+                 ${TOON_DEBIAN_PYTHON} ${CMAKE_SOURCE_DIR}/python/tests/test_toonify.py
+                 $<TARGET_FILE:toonify> ${TOON_SHARED_DIR} ${CMAKE_CURRENT_BINARY_DIR}/python)
+set_tests_properties(test_python PROPERTIES LABELS "e2e;python" TIMEOUT 300)
+add_test(NAME test_python_pip
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_pip.sh ${TOON_DEBIAN_PYTHON} ${CMAKE_SOURCE_DIR}
+                 $<TARGET_FILE:toonify_shared> ${TOON_SHARED_DIR} ${CMAKE_CURRENT_BINARY_DIR}/pip)
+set_tests_properties(test_python_pip PROPERTIES LABELS "e2e;python" TIMEOUT 300)
