@@ -82,6 +82,13 @@ add_custom_target(toonify_static ALL DEPENDS ${toon_static_archive})
 
 # ---- pkg-config -----------------------------------------------------------------------------
 get_filename_component(toon_dnnl_dir ${DNNL_LIB} DIRECTORY)
+# An instrumented library (TOON_SANITIZE) calls into the sanitizer runtimes, and ASan must come
+# first in the program's libraries: a program built against it must link them too, so the .pc
+# file says so.
+set(toon_pc_extra_libs "")
+if(TOON_SANITIZE)
+  set(toon_pc_extra_libs "-fsanitize=address,undefined ")
+endif()
 file(RELATIVE_PATH toon_pc_to_prefix ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
 configure_file(${CMAKE_SOURCE_DIR}/cmake/toonify.pc.in ${CMAKE_BINARY_DIR}/toonify.pc @ONLY)
 

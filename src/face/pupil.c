@@ -23,7 +23,8 @@
 
 #define MAX_EYE  TOON_PUPIL_MAX_EYE
 #define XY_SHIFT 16
-#define XY_HALF  ((int64_t)1 << (XY_SHIFT - 1))
+#define XY_ONE   ((int64_t)1 << XY_SHIFT)
+#define XY_HALF  (XY_ONE / 2)
 
 size_t toon_pupil_scratch_bytes(void)
 {
@@ -152,7 +153,9 @@ static int next_edge(struct walker *e, const int (*pts)[2], int n, int y, int *l
     while ((*left)-- > 0) {
         int ty = pts[idx][1];
         if (ty > y) {
-            int64_t xs = (int64_t)pts[idx0][0] << XY_SHIFT, xe = (int64_t)pts[idx][0] << XY_SHIFT;
+            /* Scaled by multiplying: x may be negative, and shifting a negative value left is
+             * undefined in C. */
+            int64_t xs = pts[idx0][0] * XY_ONE, xe = pts[idx][0] * XY_ONE;
             e->ye = ty;
             e->dx = ((xe - xs) * 2 + (ty - y)) / (2 * (int64_t)(ty - y));
             e->x = xs;

@@ -148,8 +148,11 @@ def main():
     kinds = {"cvtColor BGR2GRAY": case_grey, "equalizeHist": case_equalize, "Otsu threshold": case_otsu,
              "fillConvexPoly": case_polygon, "find_pupil eyes": case_eyes}
     cases = [(name, *make(rng)) for name, make in kinds.items() for _ in range(args.cases)]
-    out = subprocess.run([args.tool], input=b"".join(c[1] for c in cases),
-                         capture_output=True, check=True).stdout
+    run = subprocess.run([args.tool], input=b"".join(c[1] for c in cases), capture_output=True)
+    if run.returncode != 0:
+        sys.exit(f"test_pupil_cv2: {args.tool} exited with {run.returncode}:\n"
+                 + run.stderr.decode(errors="replace")[-4000:])
+    out = run.stdout
     failed, pos = {}, 0
     for i, (name, data, size, ok) in enumerate(cases):
         if not ok(out[pos:pos + size]):

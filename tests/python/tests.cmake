@@ -14,3 +14,12 @@ add_test(NAME test_python_pip
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_pip.sh ${TOON_DEBIAN_PYTHON} ${CMAKE_SOURCE_DIR}
                  $<TARGET_FILE:toonify_shared> ${TOON_SHARED_DIR} ${CMAKE_CURRENT_BINARY_DIR}/pip)
 set_tests_properties(test_python_pip PROPERTIES LABELS "e2e;python" TIMEOUT 300)
+# In the sanitizer build the library needs the ASan runtime loaded before anything else, and
+# Python itself is not leak-clean, so the runtime is preloaded and leak checking is off here
+# (the C tests keep it).
+if(TOON_SANITIZE)
+  execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
+                  OUTPUT_VARIABLE toon_asan_runtime OUTPUT_STRIP_TRAILING_WHITESPACE)
+  set_tests_properties(test_python test_python_pip PROPERTIES
+                       ENVIRONMENT "LD_PRELOAD=${toon_asan_runtime};ASAN_OPTIONS=detect_leaks=0")
+endif()
