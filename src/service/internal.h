@@ -131,6 +131,10 @@ enum toon_status toon_jobs_enqueue(struct toon_service *svc, struct toon_job **j
 /* Finds a job by id and takes a reference (toon_job_release), or NULL. */
 struct toon_job *toon_jobs_find(struct toon_service *svc, const char *id);
 void toon_job_release(struct toon_service *svc, struct toon_job *j);
+/* Takes an ended job out of the table (its files are the caller's to remove: out_name[len] is
+ * filled, "" when it has no result).  1 when done, 0 when there is no such job, -1 when it is
+ * still queued or running (nothing changed). */
+int toon_jobs_forget(struct toon_service *svc, const char *id, char *out_name, size_t len);
 void toon_job_free(struct toon_job *j);
 /* The status and message for a failed write of `what` ("the input", "the result"): a full disk
  * is TOON_STATUS_NO_SPACE with TOON_DISK_FULL_DETAIL; no message names a path. */
@@ -245,6 +249,16 @@ int toon_outputs_is_result(const struct toon_service *svc, const char *name);
  * (toon_free). */
 enum toon_status toon_outputs_read_small(const struct toon_service *svc, const char *name,
                                          size_t max, char **out, struct toon_err *err);
+/* Links the finished file tmp into outputs/ as <stem>.<ext>, or <stem>_2.<ext>, _3... when the
+ * name is taken, and fills name[len].  The name is claimed with O_EXCL on its sidecar
+ * (<stem>[_N].json, left empty for toon_history_save to replace) and the link never replaces a
+ * file, so two results of the same second, of any formats, never share a name or a sidecar.
+ * Returns 0, or the errno that stopped it (tmp is left for the caller to remove). */
+int toon_outputs_claim(const struct toon_service *svc, const char *tmp, const char *stem,
+                       const char *ext, char *name, size_t len);
+/* Removes outputs/<name> and its sidecar (and thumbnail), each only when it is a regular file
+ * (unlinked relative to the directory, never through a link). */
+void toon_outputs_remove(const struct toon_service *svc, const char *name);
 /* 1 if a file can be created and removed in outputs/ and outputs/.work right now (checked at
  * most once a second); else 0 and why says what failed. */
 int toon_outputs_writable(struct toon_service *svc, char *why, size_t why_len);

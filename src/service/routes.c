@@ -376,6 +376,26 @@ static enum MHD_Result api_job(struct toon_request *r, const char *id, const cha
     return ret;
 }
 
+/* DELETE /api/v1/history/{id}: forgets an ended job and removes its result, sidecar and
+ * thumbnail from outputs/ (regular files only, relative to the directory). */
+static enum MHD_Result api_history_delete(struct toon_request *r, const char *id)
+{
+    if (r->svc->redis)
+        return toon_http_error(r, 405, "method not allowed",
+                               "results are kept in Redis in scale-out mode; they expire on their "
+                               "own");
+    char name[128] = "";
+    int found = toon_job_id_valid(id) ? toon_jobs_forget(r->svc, id, name, sizeof name) : 0;
+    if (found == 0) return toon_http_error(r, 404, "not found", "no such result in the history");
+    if (found < 0)
+        return toon_http_error(r, 409, "not ready",
+                               "the job is still queued or running; cancel it first");
+    if (name[0]) toon_outputs_remove(r->svc, name);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "deleted", id);
+    return toon_http_json(r, 200, o);
+}
+
 static enum MHD_Result api_cartoonize(struct toon_request *r)
 {
     enum MHD_Result ret;
@@ -482,6 +502,10 @@ enum MHD_Result toon_routes_dispatch(struct toon_request *r)
         if (starts(rest, "jobs/", &tail)) {
             split_id(tail, id, sizeof id, &tail);
             return api_job(r, id, tail);
+        }
+        if (starts(rest, "history/", &tail) && !strcmp(m, "DELETE")) {
+            split_id(tail, id, sizeof id, &tail);
+            if (!*tail) return api_history_delete(r, id);
         }
         if (starts(rest, "batches/", &tail)) {
             split_id(tail, id, sizeof id, &tail);
