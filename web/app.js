@@ -105,6 +105,7 @@ bindParams($('#params-batch'));
 const QUANT = { dr: 'dynamic range', fp16: 'FP16', int8: 'INT8', fp32: 'FP32' };
 function styleLabel(name) {
   const s = status && status.styles.find((x) => x.name === name);
+  if (s && lang === 'zh' && s.display_name_zh) return s.display_name_zh;
   if (s && (s.display_name || s.label)) return s.display_name || s.label;
   const words = String(name).replace(/\.(tflite|onnx|bin)$/i, '').split(/[_\-\s]+/).filter(Boolean);
   const quant = words.length > 1 && QUANT[words[words.length - 1].toLowerCase()] ? QUANT[words.pop().toLowerCase()] : '';

@@ -26,8 +26,10 @@ struct toon_style {
     char path[4096];
     char description[160];
     struct toon_model *model;
-    struct toon_model *head; /* the head generator when the style has its own, else NULL */
-    char alpha[4096];        /* the style's alpha.jpg, "" when it has none */
+    struct toon_model *head;   /* the head generator when the style has its own, else NULL */
+    char alpha[4096];          /* the style's alpha.jpg, "" when it has none */
+    char display_name[128];    /* for people (style_names.c) */
+    char display_name_zh[128]; /* "" when the style's toonify.json gives none */
 };
 
 enum toon_job_state {
@@ -262,6 +264,13 @@ void toon_outputs_remove(const struct toon_service *svc, const char *name);
 /* 1 if a file can be created and removed in outputs/ and outputs/.work right now (checked at
  * most once a second); else 0 and why says what failed. */
 int toon_outputs_writable(struct toon_service *svc, char *why, size_t why_len);
+
+/* ---- style_names.c ---- */
+/* Fills every style's display names: from toonify.json or style.json in a directory that holds
+ * only that style's model, else its file name cleaned up (toon_style_clean_name). */
+void toon_styles_name(struct toon_service *svc);
+/* "whitebox_cartoon_gan_dr" -> "Whitebox cartoon GAN (dynamic range)". */
+void toon_style_clean_name(const char *name, char *buf, size_t len);
 
 /* ---- readiness.c ---- */
 /* NULL when a job submitted now can complete; else a reason code ("no-model", "shutting-down",

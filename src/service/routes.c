@@ -224,6 +224,9 @@ static enum MHD_Result api_status(struct toon_request *r)
     for (int i = 0; i < svc->n_styles; i++) {
         cJSON *s = cJSON_CreateObject();
         cJSON_AddStringToObject(s, "name", svc->styles[i].name);
+        cJSON_AddStringToObject(s, "display_name", svc->styles[i].display_name);
+        if (svc->styles[i].display_name_zh[0])
+            cJSON_AddStringToObject(s, "display_name_zh", svc->styles[i].display_name_zh);
         cJSON_AddStringToObject(s, "description", svc->styles[i].description);
         cJSON_AddBoolToObject(s, "default", i == svc->default_style);
         cJSON_AddItemToArray(styles, s);
@@ -233,6 +236,12 @@ static enum MHD_Result api_status(struct toon_request *r)
     cJSON_AddNumberToObject(l, "max_batch", svc->cfg.max_batch);
     cJSON_AddNumberToObject(l, "sync_timeout_s", svc->cfg.sync_timeout_s);
     cJSON_AddBoolToObject(l, "downgrade", svc->cfg.downgrade);
+    /* The decode limits every job is checked against (toon_job_params_default's). */
+    struct toon_job_params dp;
+    toon_job_params_default(&dp);
+    int side = dp.cp.limits.max_w < dp.cp.limits.max_h ? dp.cp.limits.max_w : dp.cp.limits.max_h;
+    cJSON_AddNumberToObject(l, "max_pixels", (double)dp.cp.limits.max_pixels);
+    cJSON_AddNumberToObject(l, "max_side", side);
     cJSON *jn = cJSON_AddObjectToObject(o, "jobs");
     cJSON_AddNumberToObject(jn, "submitted", (double)atomic_load(&svc->metrics.jobs_submitted));
     cJSON_AddNumberToObject(jn, "done", (double)atomic_load(&svc->metrics.jobs_done));
