@@ -272,6 +272,13 @@ void toon_styles_name(struct toon_service *svc);
 /* "whitebox_cartoon_gan_dr" -> "Whitebox cartoon GAN (dynamic range)". */
 void toon_style_clean_name(const char *name, char *buf, size_t len);
 
+/* ---- lang.c: answers in Chinese ---- */
+/* 1 if an Accept-Language header (may be NULL) prefers Chinese to anything else. */
+int toon_lang_wants_zh(const char *accept_language);
+/* Turns an error body {"error", "detail"} into Chinese; a detail with no fixed translation
+ * becomes the status's Chinese message and is kept in English as "detail_en". */
+void toon_lang_localize(struct cJSON *o);
+
 /* ---- readiness.c ---- */
 /* NULL when a job submitted now can complete; else a reason code ("no-model", "shutting-down",
  * "outputs-not-writable", "redis-unreachable", "no-worker") and, in detail, a sentence. */
