@@ -272,6 +272,19 @@ void toon_styles_name(struct toon_service *svc);
 /* "whitebox_cartoon_gan_dr" -> "Whitebox cartoon GAN (dynamic range)". */
 void toon_style_clean_name(const char *name, char *buf, size_t len);
 
+/* ---- thumbs.c: thumbnails of results, cached in outputs/.thumbs/ ---- */
+/* The longest side of a thumbnail for a requested one: clamped to 64..512. */
+int toon_thumb_side(long requested);
+/* Upper bound of the heap making a thumbnail of this image takes (reader, resizer, writer). */
+size_t toon_thumb_plan_bytes(const struct toon_image_info *info, int side);
+/* Opens the thumbnail of outputs/<out_name> with this longest side, made and cached first when
+ * missing (its plan reserved against the jobs' room: TOON_STATUS_NO_MEMORY when it does not
+ * fit now).  *out_fd is the caller's on success. */
+enum toon_status toon_thumb_open(struct toon_service *svc, const char *out_name, int side,
+                                 int *out_fd, struct toon_err *err);
+/* Removes every cached thumbnail of outputs/<out_name>. */
+void toon_thumbs_remove(const struct toon_service *svc, const char *out_name);
+
 /* ---- lang.c: answers in Chinese ---- */
 /* 1 if an Accept-Language header (may be NULL) prefers Chinese to anything else. */
 int toon_lang_wants_zh(const char *accept_language);

@@ -154,6 +154,7 @@ void toon_outputs_remove(const struct toon_service *svc, const char *name)
     unlink_regular(dfd, name);
     unlink_regular(dfd, side);
     close(dfd);
+    toon_thumbs_remove(svc, name);
 }
 
 /* Creates and removes a file in dir; 0 with why filled when that fails. */

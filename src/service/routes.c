@@ -321,6 +321,23 @@ static enum MHD_Result send_result(struct toon_request *r, struct toon_job *j, i
     return toon_http_fd(r, fd, toon_format_mime(f), attach ? name : NULL);
 }
 
+/* ?thumb=N: a JPEG of the result, longest side N (thumbs.c).  Scale-out keeps results in Redis,
+ * not in outputs/: there the result itself is sent. */
+static enum MHD_Result send_thumb(struct toon_request *r, struct toon_job *j, long side)
+{
+    if (r->svc->redis) return send_result(r, j, 0);
+    char name[128];
+    pthread_mutex_lock(&r->svc->mu);
+    snprintf(name, sizeof name, "%s", j->out_name);
+    snprintf(r->job_id, sizeof r->job_id, "%s", j->id);
+    pthread_mutex_unlock(&r->svc->mu);
+    struct toon_err err = {""};
+    int fd;
+    enum toon_status st = toon_thumb_open(r->svc, name, toon_thumb_side(side), &fd, &err);
+    if (st != TOON_STATUS_OK) return toon_http_status(r, st, err.msg);
+    return toon_http_fd(r, fd, "image/jpeg", NULL);
+}
+
 static enum MHD_Result job_not_done(struct toon_request *r, struct toon_job *j)
 {
     char msg[700];
@@ -374,7 +391,10 @@ static enum MHD_Result api_job(struct toon_request *r, const char *id, const cha
         pthread_mutex_lock(&r->svc->mu);
         int done = j->state == TOON_JOB_DONE;
         pthread_mutex_unlock(&r->svc->mu);
-        ret = done ? send_result(r, j, arg_int(r, "download", 0, 0, 1)) : job_not_done(r, j);
+        const char *thumb = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "thumb");
+        ret = !done   ? job_not_done(r, j)
+              : thumb ? send_thumb(r, j, strtol(thumb, NULL, 10))
+                      : send_result(r, j, arg_int(r, "download", 0, 0, 1));
     } else if (!*rest || !strcmp(rest, "/result")) {
         ret = toon_http_error(r, 405, "method not allowed",
                               "use GET (or DELETE to cancel) on /api/v1/jobs/{id}");

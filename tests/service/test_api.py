@@ -172,17 +172,46 @@ def t_result_names():
     names = [j["output"]["file"] for j in jobs]
     check(all(re.fullmatch(r"outputs_\d{14}(_[2-9])?\.png", n) for n in names), names)
     check(len(set(names)) == 3, names)
-    stamps = {}
+    # A suffix is taken only when every name before it in that second is (by a result of any
+    # format: the sidecar claims the stem).
+    on_disk = set(os.listdir(OUT))
     for n in names:
-        stamps.setdefault(n[8:22], []).append(n[22:-4])
-    for stamp, sufs in stamps.items():
-        check(sorted(sufs) == ([""] + ["_%d" % k for k in range(2, len(sufs) + 1)]), names)
+        k = int(n[23:-4]) if n[22:23] == "_" else 1
+        for i in range(1, k):
+            stem = n[:22] + ("_%d" % i if i > 1 else "")
+            check(stem + ".json" in on_disk, (n, stem, sorted(on_disk)))
     for j in jobs:
         side = json.load(open(os.path.join(OUT, j["output"]["file"][:-4] + ".json")))
         check(side["id"] == j["id"] and side["output"]["file"] == j["output"]["file"], side)
         st, _, data = srv.request("GET", j["output"]["url"])
         check(st == 200 and image_size(data) == ("png", 64, 64), st)
     done_ids.extend(j["id"] for j in jobs)
+
+
+def t_thumbnails():
+    # ?thumb=N answers a JPEG whose longest side is N (clamped to 64..512, never upscaled),
+    # cached in outputs/.thumbs/ (which the history ignores), and removed with its result.
+    j = srv.wait_job(submit("/api/v1/jobs?size=384&format=webp")["id"])
+    url = j["output"]["url"]
+    st, h, data = srv.request("GET", url + "?thumb=128")
+    check(st == 200 and h["content-type"] == "image/jpeg", (st, h, data[:200]))
+    check(image_size(data) == ("jpeg", 128, 128), image_size(data))
+    st, h, data = srv.request("GET", url + "?thumb=10")
+    check(st == 200 and image_size(data) == ("jpeg", 64, 64), (st, image_size(data)))
+    st, h, data = srv.request("GET", url + "?thumb=100000")
+    check(st == 200 and image_size(data) == ("jpeg", 384, 384), (st, image_size(data)))
+    stem = j["output"]["file"].rsplit(".", 1)[0]
+    thumbs = sorted(os.listdir(os.path.join(OUT, ".thumbs")))
+    check([t for t in thumbs if t.startswith(stem + "_")] == [stem + "_128.jpg", stem + "_512.jpg",
+                                                              stem + "_64.jpg"], thumbs)
+    st, h, again = srv.request("GET", url + "?thumb=128")
+    check(st == 200 and image_size(again) == ("jpeg", 128, 128), st)
+    st, _, d = srv.json("GET", "/api/v1/jobs/%s/result?thumb=128" % ("0" * 32))
+    check(st == 404, (st, d))
+    st, _, d = srv.json("DELETE", "/api/v1/history/" + j["id"])
+    check(st == 200, (st, d))
+    left = [t for t in os.listdir(os.path.join(OUT, ".thumbs")) if t.startswith(stem + "_")]
+    check(left == [], left)
 
 
 def t_delete_history():
@@ -678,6 +707,7 @@ try:
                      ("batch with a ZIP and a bad file", t_batch_zip), ("errors", t_errors),
                      ("result names: outputs_YYYYMMDDHHMMSS[_N]", t_result_names),
                      ("delete one history entry", t_delete_history),
+                     ("thumbnails of results", t_thumbnails),
                      ("style display names and decode limits", t_style_display_names),
                      ("Accept-Language: zh answers in Chinese", t_chinese_errors),
                      ("header limits at submission", t_limits_at_submission),

@@ -5,6 +5,7 @@
  */
 #include <cJSON.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "service/internal.h"
@@ -351,6 +352,29 @@ static void test_chinese_messages(void)
     cJSON_Delete(o);
 }
 
+/* A thumbnail of a 4096 px PNG streams its rows: its plan is far below the decoded image; an
+ * interlaced one must be decoded whole, and its plan counts that. */
+static void test_thumb_plan(void)
+{
+    struct toon_image_info info = {0};
+    info.format = TOON_FORMAT_PNG;
+    info.w = info.file_w = 4096;
+    info.h = info.file_h = 4096;
+    info.orientation = 1;
+    info.channels = 3;
+    info.bit_depth = 8;
+    size_t whole = (size_t)4096 * 4096 * 3;
+    size_t streamed = toon_thumb_plan_bytes(&info, 256);
+    printf("thumbnail of a 4096x4096 PNG: plan %zu bytes (the decoded image: %zu)\n", streamed,
+           whole);
+    CHECK(streamed > 0 && streamed < whole / 8);
+    info.progressive = 1;
+    CHECK(toon_thumb_plan_bytes(&info, 256) >= whole);
+    CHECK_EQ(toon_thumb_side(10), 64);
+    CHECK_EQ(toon_thumb_side(256), 256);
+    CHECK_EQ(toon_thumb_side(100000), 512);
+}
+
 static const struct test_case tests[] = {
     {"boundary", test_boundary},
     {"parts", test_parts},
@@ -364,5 +388,6 @@ static const struct test_case tests[] = {
     {"disk_full_status", test_disk_full_status},
     {"accept_language", test_accept_language},
     {"chinese_messages", test_chinese_messages},
+    {"thumb_plan", test_thumb_plan},
 };
 TEST_MAIN(tests)
