@@ -15,6 +15,14 @@ try { Object.assign(settings, JSON.parse(localStorage.getItem('toonify.settings'
 let status = null;
 
 // ---- errors a person can act on ----------------------------------------------------------
+// The API in the page's language: errors come back in Chinese when the page is in Chinese,
+// whatever the browser's own Accept-Language says.
+function apiFetch(url, opts = {}) {
+  const headers = new Headers(opts.headers || {});
+  headers.set('Accept-Language', lang === 'zh' ? 'zh-CN, en;q=0.5' : 'en');
+  return fetch(url, { ...opts, headers });
+}
+
 async function apiError(resp) {
   let body = {};
   try { body = await resp.json(); } catch (e) { /* not JSON */ }
@@ -22,6 +30,7 @@ async function apiError(resp) {
   e.status = resp.status;
   e.code = body.error || '';
   e.detail = body.detail || '';
+  e.detailEn = body.detail_en || '';
   e.fit = body.fit_size || 0;
   e.retryAfter = parseInt(resp.headers.get('Retry-After') || '0', 10);
   return e;
@@ -37,7 +46,7 @@ function pageError(text) {
 function explain(e) {
   if (e.local) return e.message;
   if (e.status === undefined) return t('err.unreachable', { msg: e.message });
-  let text = e.code ? serverText(e.code, e.detail) : e.message;
+  let text = e.code ? serverText(e.code, e.detail, e.detailEn) : e.message;
   if (e.status === 503 && e.retryAfter) text += t('err.retry', { s: e.retryAfter });
   if (e.status === 415) text += t('err.format');
   return text;
@@ -105,6 +114,7 @@ bindParams($('#params-batch'));
 const QUANT = { dr: 'dynamic range', fp16: 'FP16', int8: 'INT8', fp32: 'FP32' };
 function styleLabel(name) {
   const s = status && status.styles.find((x) => x.name === name);
+  if (s && lang === 'zh' && s.display_name_zh) return s.display_name_zh;
   if (s && (s.display_name || s.label)) return s.display_name || s.label;
   const words = String(name).replace(/\.(tflite|onnx|bin)$/i, '').split(/[_\-\s]+/).filter(Boolean);
   const quant = words.length > 1 && QUANT[words[words.length - 1].toLowerCase()] ? QUANT[words.pop().toLowerCase()] : '';
@@ -150,7 +160,7 @@ $$('.p-style').forEach((sel) => sel.addEventListener('change', () => { sel.title
 async function refreshStatus() {
   let s;
   try {
-    s = await (await fetch('/api/v1/status')).json();
+    s = await (await apiFetch('/api/v1/status')).json();
   } catch (e) {
     $('#gauge-text').textContent = t('gauge.unreachable');
     return;
@@ -335,7 +345,7 @@ async function pollJob(j, bar) {
   while (j.state === 'queued' || j.state === 'running') {
     progress(bar, j.progress, j.state === 'queued' ? t('state.waiting') : Math.round(j.progress * 100) + '%');
     await sleep(300);
-    const s = await fetch('/api/v1/jobs/' + j.id);
+    const s = await apiFetch('/api/v1/jobs/' + j.id);
     if (!s.ok) throw await apiError(s);
     j = await s.json();
   }
@@ -362,7 +372,7 @@ async function convert(sizeOverride) {
   currentJob = 'pending';
   updateButtons();
   try {
-    const r = await fetch('/api/v1/jobs?' + p.toString(), { method: 'POST', body: file,
+    const r = await apiFetch('/api/v1/jobs?' + p.toString(), { method: 'POST', body: file,
       headers: { 'Content-Type': file.type || 'application/octet-stream' } });
     if (r.status !== 202) throw await apiError(r);
     let j = await r.json();
@@ -417,7 +427,7 @@ window.addEventListener('resize', sizeCompare);
 $('#compare-range').addEventListener('input', (e) => { $('#after-wrap').style.width = (100 - e.target.value) + '%'; });
 $('#convert-btn').addEventListener('click', () => convert());
 $('#cancel-btn').addEventListener('click', () => {
-  if (currentJob && currentJob !== 'pending') fetch('/api/v1/jobs/' + currentJob, { method: 'DELETE' });
+  if (currentJob && currentJob !== 'pending') apiFetch('/api/v1/jobs/' + currentJob, { method: 'DELETE' });
 });
 
 // ---- batch ----------------------------------------------------------------------------
@@ -473,7 +483,7 @@ function batchText(b) {
 
 async function pollBatch(id, bar, deadline) {
   for (;;) {
-    const s = await fetch('/api/v1/batches/' + id);
+    const s = await apiFetch('/api/v1/batches/' + id);
     if (!s.ok) throw await apiError(s);
     const b = await s.json();
     lastBatch = b;
@@ -481,7 +491,7 @@ async function pollBatch(id, bar, deadline) {
     progress(bar, b.progress, batchText(b), b.failed > 0);
     if (b.state === 'done') return b;
     if (Date.now() > deadline) {
-      await fetch('/api/v1/batches/' + id, { method: 'DELETE' });
+      await apiFetch('/api/v1/batches/' + id, { method: 'DELETE' });
       throw pageError(t('err.timeout', { s: settings.batchTimeout }));
     }
     await sleep(500);
@@ -511,7 +521,7 @@ async function runBatch() {
   currentBatch = 'pending';
   updateButtons();
   try {
-    const r = await fetch('/api/v1/batches', { method: 'POST', body: fd });
+    const r = await apiFetch('/api/v1/batches', { method: 'POST', body: fd });
     if (r.status !== 202) throw await apiError(r);
     const b0 = await r.json();
     currentBatch = b0.id;
@@ -547,12 +557,12 @@ function renderBatch(b) {
 }
 $('#batch-start').addEventListener('click', runBatch);
 $('#batch-cancel').addEventListener('click', () => {
-  if (currentBatch && currentBatch !== 'pending') fetch('/api/v1/batches/' + currentBatch, { method: 'DELETE' });
+  if (currentBatch && currentBatch !== 'pending') apiFetch('/api/v1/batches/' + currentBatch, { method: 'DELETE' });
 });
 
 // ---- history ------------------------------------------------------------------------------
-// Cards load the full result lazily at a fixed box size (the server has no thumbnails yet);
-// a click opens it full size in a new tab.
+// History cards load a 256 px thumbnail the server makes (batch cards the result itself); a
+// click opens it full size in a new tab.  History cards have a delete button (with a confirm).
 function cardMeta(j) {
   const when = j.timings.finished ? new Date(j.timings.finished * 1000).toLocaleString(lang === 'zh' ? 'zh-CN' : undefined) : '';
   const p = j.params || {};
@@ -561,7 +571,7 @@ function cardMeta(j) {
     styleLabel(j.style) + ' · ' + p.mode + ' · ' + p.precision + ' · ' + t('info.strength') + ' ' + p.strength + ' · ' + secs];
 }
 
-function card(j) {
+function card(j, history) {
   const d = document.createElement('div');
   d.className = 'card';
   d.dataset.job = j.id;
@@ -576,7 +586,7 @@ function card(j) {
   img.decoding = 'async';
   img.width = 170;
   img.height = 150;
-  img.src = j.output.url;
+  img.src = history ? j.output.url + '?thumb=256' : j.output.url;
   img.alt = j.filename;
   full.appendChild(img);
   const metas = cardMeta(j).map((text) => {
@@ -590,19 +600,41 @@ function card(j) {
   a.textContent = t('download');
   a.setAttribute('download', downloadName(j));
   d.append(full, ...metas, a);
+  if (history) d.append(' ', deleteButton(j, d));
   return d;
+}
+
+// A real <button>, so Tab reaches it and Enter or Space presses it.
+function deleteButton(j, d) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = 'delete';
+  b.textContent = t('card.delete');
+  b.setAttribute('aria-label', t('card.delete.aria', { name: j.filename }));
+  b.addEventListener('click', async () => {
+    if (!window.confirm(t('card.delete.confirm', { name: j.filename }))) return;
+    try {
+      const r = await apiFetch('/api/v1/history/' + j.id, { method: 'DELETE' });
+      if (!r.ok) throw await apiError(r);
+      d.remove();
+      if (!$('#history-list .card')) $('#history-list').textContent = t('history.empty');
+    } catch (e) {
+      window.alert(explain(e));
+    }
+  });
+  return b;
 }
 
 async function loadHistory() {
   const list = $('#history-list');
   try {
-    const r = await fetch('/api/v1/history?limit=100');
+    const r = await apiFetch('/api/v1/history?limit=100');
     if (!r.ok) throw await apiError(r);
     const h = await r.json();
     list.innerHTML = '';
     if (h.items.length === 0) list.textContent = t('history.empty');
     h.items.slice().reverse().forEach((j) => downloadName(j)); /* oldest first keeps their names */
-    h.items.forEach((j) => list.appendChild(card(j)));
+    h.items.forEach((j) => list.appendChild(card(j, true)));
   } catch (e) {
     list.textContent = explain(e);
   }

@@ -1,8 +1,9 @@
 // The page's words in English and Simplified Chinese, the language chosen from the browser's and
 // changed by the switch in the header (remembered in localStorage).  t(key, vars) fills {name}
 // placeholders; elements carry data-i18n (text), data-i18n-title, data-i18n-alt and
-// data-i18n-aria keys.  The server's errors are English; serverText() gives the Chinese for the
-// details the page knows, keyed by the API's `error` code, else a sentence per code.
+// data-i18n-aria keys.  The page asks the server for errors in its own language (apiFetch); in
+// Chinese, serverText() still prefers its own sentence for the details it knows (matched on the
+// English, detail_en when the server translated), else the server's Chinese.
 'use strict';
 
 const I18N = {
@@ -62,6 +63,8 @@ const I18N = {
     'info.strength': 'strength', 'info.style': 'style', 'info.planned': 'memory planned',
     'info.measured': 'memory measured', 'info.measuredv': 'heap {heap}, process peak {peak}', 'info.note': 'note',
     'card.full': 'Open full size',
+    'card.delete': 'Delete', 'card.delete.aria': 'Delete the result of {name}',
+    'card.delete.confirm': 'Delete the result of {name} from the server? This cannot be undone.',
     'code.invalid argument': 'The request was refused: {detail}',
     'code.unsupported format': 'This file is not a photo toonify can read (PNG, JPEG or WebP).',
     'code.corrupt or truncated data': 'The photo is damaged or incomplete.',
@@ -131,6 +134,8 @@ const I18N = {
     'info.strength': '强度', 'info.style': '风格', 'info.planned': '计划内存',
     'info.measured': '实测内存', 'info.measuredv': '堆 {heap}，进程峰值 {peak}', 'info.note': '备注',
     'card.full': '查看原图',
+    'card.delete': '删除', 'card.delete.aria': '删除 {name} 的结果',
+    'card.delete.confirm': '确定从服务器删除 {name} 的结果吗？此操作无法撤销。',
     'code.invalid argument': '请求被拒绝：{detail}',
     'code.unsupported format': '无法读取这个文件，请选择 PNG、JPEG 或 WebP 照片。',
     'code.corrupt or truncated data': '照片已损坏或不完整。',
@@ -176,10 +181,10 @@ function t(key, vars) {
 }
 
 // The text to show for an error the API gave: {error: code, detail: English sentence}.
-function serverText(code, detail) {
+function serverText(code, detail, detailEn) {
   if (lang === 'en') return detail || code;
   for (const [re, fn] of ZH_DETAILS) {
-    const m = re.exec(detail || '');
+    const m = re.exec(detailEn || detail || '');
     if (m) return fn(m);
   }
   const k = 'code.' + code;

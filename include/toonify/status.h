@@ -15,25 +15,25 @@
 extern "C" {
 #endif
 
-/* X(name, message, cli exit code, http code) */
+/* X(name, message, message in Simplified Chinese, cli exit code, http code) */
 #define TOON_STATUS_LIST(X)                                                                        \
-    X(OK, "ok", 0, 200)                                                                            \
-    X(INVALID_ARGUMENT, "invalid argument", 2, 400)                                                \
-    X(IO, "input/output error", 3, 500)                                                            \
-    X(NOT_FOUND, "not found", 3, 404)                                                              \
-    X(CORRUPT, "corrupt or truncated data", 4, 422)                                                \
-    X(UNSUPPORTED, "unsupported format", 4, 415)                                                   \
-    X(TOO_LARGE, "too large", 5, 413)                                                              \
-    X(OVER_BUDGET, "over the memory budget", 5, 413)                                               \
-    X(NO_MEMORY, "out of memory", 6, 503)                                                          \
-    X(MODEL, "invalid model file", 7, 500)                                                         \
-    X(CANCELLED, "cancelled", 8, 410)                                                              \
-    X(INTERNAL, "internal error", 9, 500)                                                          \
-    X(UNAVAILABLE, "unavailable", 10, 503)                                                         \
-    X(NO_SPACE, "insufficient storage", 3, 507)
+    X(OK, "ok", "成功", 0, 200)                                                                    \
+    X(INVALID_ARGUMENT, "invalid argument", "参数无效", 2, 400)                                    \
+    X(IO, "input/output error", "输入/输出错误", 3, 500)                                           \
+    X(NOT_FOUND, "not found", "未找到", 3, 404)                                                    \
+    X(CORRUPT, "corrupt or truncated data", "数据已损坏或不完整", 4, 422)                          \
+    X(UNSUPPORTED, "unsupported format", "不支持的格式", 4, 415)                                   \
+    X(TOO_LARGE, "too large", "文件或图像过大", 5, 413)                                            \
+    X(OVER_BUDGET, "over the memory budget", "超出内存预算", 5, 413)                               \
+    X(NO_MEMORY, "out of memory", "内存不足", 6, 503)                                              \
+    X(MODEL, "invalid model file", "模型文件无效", 7, 500)                                         \
+    X(CANCELLED, "cancelled", "已取消", 8, 410)                                                    \
+    X(INTERNAL, "internal error", "内部错误", 9, 500)                                              \
+    X(UNAVAILABLE, "unavailable", "服务暂不可用", 10, 503)                                         \
+    X(NO_SPACE, "insufficient storage", "存储空间不足", 3, 507)
 
 enum toon_status {
-#define TOON_STATUS_ENUM_(name, msg, cli, http) TOON_STATUS_##name,
+#define TOON_STATUS_ENUM_(name, msg, msg_zh, cli, http) TOON_STATUS_##name,
     TOON_STATUS_LIST(TOON_STATUS_ENUM_)
 #undef TOON_STATUS_ENUM_
         TOON_STATUS_COUNT_
@@ -45,6 +45,8 @@ struct toon_err {
 };
 
 const char *toon_status_str(enum toon_status st);
+/* The same message in Simplified Chinese (for the service's Accept-Language: zh). */
+const char *toon_status_str_zh(enum toon_status st);
 int toon_status_exit_code(enum toon_status st);
 int toon_status_http_code(enum toon_status st);
 

@@ -8,7 +8,7 @@
 const char *toon_status_str(enum toon_status st)
 {
     switch (st) {
-#define X_(name, msg, cli, http)                                                                   \
+#define X_(name, msg, msg_zh, cli, http)                                                           \
     case TOON_STATUS_##name:                                                                       \
         return msg;
         TOON_STATUS_LIST(X_)
@@ -18,10 +18,23 @@ const char *toon_status_str(enum toon_status st)
     }
 }
 
+const char *toon_status_str_zh(enum toon_status st)
+{
+    switch (st) {
+#define X_(name, msg, msg_zh, cli, http)                                                           \
+    case TOON_STATUS_##name:                                                                       \
+        return msg_zh;
+        TOON_STATUS_LIST(X_)
+#undef X_
+    default:
+        return "未知状态";
+    }
+}
+
 int toon_status_exit_code(enum toon_status st)
 {
     switch (st) {
-#define X_(name, msg, cli, http)                                                                   \
+#define X_(name, msg, msg_zh, cli, http)                                                           \
     case TOON_STATUS_##name:                                                                       \
         return cli;
         TOON_STATUS_LIST(X_)
@@ -34,7 +47,7 @@ int toon_status_exit_code(enum toon_status st)
 int toon_status_http_code(enum toon_status st)
 {
     switch (st) {
-#define X_(name, msg, cli, http)                                                                   \
+#define X_(name, msg, msg_zh, cli, http)                                                           \
     case TOON_STATUS_##name:                                                                       \
         return http;
         TOON_STATUS_LIST(X_)

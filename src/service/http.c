@@ -34,6 +34,8 @@ static enum MHD_Result queue(struct toon_request *r, int code, struct MHD_Respon
 /* Sends o (taken over) as the JSON body; on a 503 with retry set, also Retry-After. */
 static enum MHD_Result send_json(struct toon_request *r, int code, cJSON *o, int retry)
 {
+    if (o && code >= 400 && toon_lang_wants_zh(toon_http_header(r, "Accept-Language")))
+        toon_lang_localize(o);
     char *text = o ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     if (!text)
@@ -115,6 +117,7 @@ enum MHD_Result toon_http_status_close(struct toon_request *r, enum toon_status 
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "error", toon_status_str(st));
     cJSON_AddStringToObject(o, "detail", detail ? detail : "");
+    if (toon_lang_wants_zh(toon_http_header(r, "Accept-Language"))) toon_lang_localize(o);
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     r->code = toon_status_http_code(st);

@@ -26,8 +26,10 @@ struct toon_style {
     char path[4096];
     char description[160];
     struct toon_model *model;
-    struct toon_model *head; /* the head generator when the style has its own, else NULL */
-    char alpha[4096];        /* the style's alpha.jpg, "" when it has none */
+    struct toon_model *head;   /* the head generator when the style has its own, else NULL */
+    char alpha[4096];          /* the style's alpha.jpg, "" when it has none */
+    char display_name[128];    /* for people (style_names.c) */
+    char display_name_zh[128]; /* "" when the style's toonify.json gives none */
 };
 
 enum toon_job_state {
@@ -131,6 +133,10 @@ enum toon_status toon_jobs_enqueue(struct toon_service *svc, struct toon_job **j
 /* Finds a job by id and takes a reference (toon_job_release), or NULL. */
 struct toon_job *toon_jobs_find(struct toon_service *svc, const char *id);
 void toon_job_release(struct toon_service *svc, struct toon_job *j);
+/* Takes an ended job out of the table (its files are the caller's to remove: out_name[len] is
+ * filled, "" when it has no result).  1 when done, 0 when there is no such job, -1 when it is
+ * still queued or running (nothing changed). */
+int toon_jobs_forget(struct toon_service *svc, const char *id, char *out_name, size_t len);
 void toon_job_free(struct toon_job *j);
 /* The status and message for a failed write of `what` ("the input", "the result"): a full disk
  * is TOON_STATUS_NO_SPACE with TOON_DISK_FULL_DETAIL; no message names a path. */
@@ -245,9 +251,46 @@ int toon_outputs_is_result(const struct toon_service *svc, const char *name);
  * (toon_free). */
 enum toon_status toon_outputs_read_small(const struct toon_service *svc, const char *name,
                                          size_t max, char **out, struct toon_err *err);
+/* Links the finished file tmp into outputs/ as <stem>.<ext>, or <stem>_2.<ext>, _3... when the
+ * name is taken, and fills name[len].  The name is claimed with O_EXCL on its sidecar
+ * (<stem>[_N].json, left empty for toon_history_save to replace) and the link never replaces a
+ * file, so two results of the same second, of any formats, never share a name or a sidecar.
+ * Returns 0, or the errno that stopped it (tmp is left for the caller to remove). */
+int toon_outputs_claim(const struct toon_service *svc, const char *tmp, const char *stem,
+                       const char *ext, char *name, size_t len);
+/* Removes outputs/<name> and its sidecar (and thumbnail), each only when it is a regular file
+ * (unlinked relative to the directory, never through a link). */
+void toon_outputs_remove(const struct toon_service *svc, const char *name);
 /* 1 if a file can be created and removed in outputs/ and outputs/.work right now (checked at
  * most once a second); else 0 and why says what failed. */
 int toon_outputs_writable(struct toon_service *svc, char *why, size_t why_len);
+
+/* ---- style_names.c ---- */
+/* Fills every style's display names: from toonify.json or style.json in a directory that holds
+ * only that style's model, else its file name cleaned up (toon_style_clean_name). */
+void toon_styles_name(struct toon_service *svc);
+/* "whitebox_cartoon_gan_dr" -> "Whitebox cartoon GAN (dynamic range)". */
+void toon_style_clean_name(const char *name, char *buf, size_t len);
+
+/* ---- thumbs.c: thumbnails of results, cached in outputs/.thumbs/ ---- */
+/* The longest side of a thumbnail for a requested one: clamped to 64..512. */
+int toon_thumb_side(long requested);
+/* Upper bound of the heap making a thumbnail of this image takes (reader, resizer, writer). */
+size_t toon_thumb_plan_bytes(const struct toon_image_info *info, int side);
+/* Opens the thumbnail of outputs/<out_name> with this longest side, made and cached first when
+ * missing (its plan reserved against the jobs' room: TOON_STATUS_NO_MEMORY when it does not
+ * fit now).  *out_fd is the caller's on success. */
+enum toon_status toon_thumb_open(struct toon_service *svc, const char *out_name, int side,
+                                 int *out_fd, struct toon_err *err);
+/* Removes every cached thumbnail of outputs/<out_name>. */
+void toon_thumbs_remove(const struct toon_service *svc, const char *out_name);
+
+/* ---- lang.c: answers in Chinese ---- */
+/* 1 if an Accept-Language header (may be NULL) prefers Chinese to anything else. */
+int toon_lang_wants_zh(const char *accept_language);
+/* Turns an error body {"error", "detail"} into Chinese; a detail with no fixed translation
+ * becomes the status's Chinese message and is kept in English as "detail_en". */
+void toon_lang_localize(struct cJSON *o);
 
 /* ---- readiness.c ---- */
 /* NULL when a job submitted now can complete; else a reason code ("no-model", "shutting-down",

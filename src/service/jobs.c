@@ -401,6 +401,27 @@ struct toon_job *toon_jobs_find(struct toon_service *svc, const char *id)
     return found;
 }
 
+int toon_jobs_forget(struct toon_service *svc, const char *id, char *out_name, size_t len)
+{
+    int found = 0;
+    struct toon_job *j = NULL;
+    pthread_mutex_lock(&svc->mu);
+    for (int i = svc->n_jobs - 1; i >= 0 && !found; i--) {
+        if (strcmp(svc->jobs[i]->id, id) != 0) continue;
+        j = svc->jobs[i];
+        found = toon_job_ended(j->state) ? 1 : -1;
+        if (found < 0) break;
+        snprintf(out_name, len, "%s", j->out_name);
+        memmove(&svc->jobs[i], &svc->jobs[i + 1],
+                (size_t)(svc->n_jobs - i - 1) * sizeof *svc->jobs);
+        svc->n_jobs--;
+    }
+    int left = found > 0 ? --j->refs : 1;
+    pthread_mutex_unlock(&svc->mu);
+    if (left == 0) toon_job_free(j);
+    return found;
+}
+
 void toon_job_release(struct toon_service *svc, struct toon_job *j)
 {
     if (!j) return;
@@ -526,27 +547,30 @@ static void on_progress(void *ctx, double fraction)
     pthread_mutex_unlock(&r->svc->mu);
 }
 
-static void out_name(const struct toon_job *j, char *buf, size_t len)
+/* The stem of a result's name: the second it was submitted in, as the original service named
+ * its results; toon_outputs_claim adds _2, _3... when the second is taken. */
+static void out_stem(const struct toon_job *j, char *buf, size_t len)
 {
     time_t t = (time_t)j->t_submit;
     struct tm tm;
     localtime_r(&t, &tm);
     char stamp[32];
     strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm);
-    snprintf(buf, len, "outputs_%s_%.8s.%s", stamp, j->id, toon_format_ext(j->params.cp.format));
+    snprintf(buf, len, "outputs_%s", stamp);
 }
 
 /* Converts the mapped input into outputs/<name>: written under work/, flushed to the disk, then
- * renamed into place, so a result in outputs/ is always whole.  A failed write is reported as
+ * linked into place under a name claimed atomically (toon_outputs_claim fills name[len]), so a
+ * result in outputs/ is always whole and never replaces another.  A failed write is reported as
  * toon_job_write_error says (a full disk: 507, and no answer names a path). */
-static enum toon_status write_result(struct run_ctx *r, const void *map, const char *name,
+static enum toon_status write_result(struct run_ctx *r, const void *map, char *name, size_t len,
                                      struct toon_convert_report *rep, struct toon_err *err)
 {
     struct toon_service *svc = r->svc;
     struct toon_job *j = r->j;
-    char path[4400], tmp[4500];
-    snprintf(path, sizeof path, "%s/%s", svc->outputs, name);
-    snprintf(tmp, sizeof tmp, "%s/.%s.part", svc->work, name);
+    char stem[64], tmp[4500];
+    out_stem(j, stem, sizeof stem);
+    snprintf(tmp, sizeof tmp, "%s/.%s.part", svc->work, j->id);
     r->f = fopen(tmp, "wb");
     if (!r->f) return toon_job_write_error(errno, "the result", err);
     struct toon_convert_params cp = j->params.cp;
@@ -561,9 +585,11 @@ static enum toon_status write_result(struct run_ctx *r, const void *map, const c
     r->f = NULL;
     if (r->write_errno && st != TOON_STATUS_CANCELLED)
         st = toon_job_write_error(r->write_errno, "the result", err);
-    if (st == TOON_STATUS_OK && rename(tmp, path) != 0)
-        st = toon_job_write_error(errno, "the result", err);
-    if (st != TOON_STATUS_OK) unlink(tmp);
+    int e = st == TOON_STATUS_OK
+                ? toon_outputs_claim(svc, tmp, stem, toon_format_ext(cp.format), name, len)
+                : 0;
+    if (e) st = toon_job_write_error(e, "the result", err);
+    unlink(tmp);
     return st;
 }
 
@@ -582,9 +608,7 @@ static enum toon_status save_sidecar(struct toon_service *svc, struct toon_job *
     snap.next = NULL;
     enum toon_status st = toon_history_save(svc, &snap, err);
     if (st != TOON_STATUS_OK) {
-        char path[4400];
-        snprintf(path, sizeof path, "%s/%s", svc->outputs, snap.out_name);
-        unlink(path);
+        toon_outputs_remove(svc, snap.out_name);
     }
     return st;
 }
@@ -629,8 +653,7 @@ static void run_job(struct toon_service *svc, struct toon_job *j)
         st = toon_err_set(&err, TOON_STATUS_IO, "cannot map the upload: %s", strerror(errno));
         goto done;
     }
-    out_name(j, name, sizeof name);
-    st = write_result(&r, map, name, &rep, &err);
+    st = write_result(&r, map, name, sizeof name, &rep, &err);
     munmap(map, j->in_bytes);
     size_t rss = toon_proc_rss();
     pthread_mutex_lock(&svc->mu);

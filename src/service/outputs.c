@@ -95,6 +95,68 @@ int toon_outputs_is_result(const struct toon_service *svc, const char *name)
     return 1;
 }
 
+/* The sidecar's name of a result: its stem with .json. */
+static void sidecar_name(const char *name, char *buf, size_t len)
+{
+    const char *dot = strrchr(name, '.');
+    int stem = dot ? (int)(dot - name) : (int)strlen(name);
+    snprintf(buf, len, "%.*s.json", stem, name);
+}
+
+/* Claims <name> in dfd through its sidecar, then links tmp there: 0, EEXIST when the name is
+ * taken (nothing left behind), or another errno. */
+static int claim_one(int dfd, const char *tmp, const char *name)
+{
+    char side[160];
+    sidecar_name(name, side, sizeof side);
+    int fd = openat(dfd, side, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) return errno;
+    close(fd);
+    if (linkat(AT_FDCWD, tmp, dfd, name, 0) == 0) return 0;
+    int e = errno;
+    unlinkat(dfd, side, 0);
+    return e;
+}
+
+int toon_outputs_claim(const struct toon_service *svc, const char *tmp, const char *stem,
+                       const char *ext, char *name, size_t len)
+{
+    int dfd = open(svc->outputs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return errno;
+    int e = EEXIST;
+    for (int k = 1; e == EEXIST && k <= 9999; k++) {
+        if (k == 1)
+            snprintf(name, len, "%s.%s", stem, ext);
+        else
+            snprintf(name, len, "%s_%d.%s", stem, k, ext);
+        e = claim_one(dfd, tmp, name);
+    }
+    close(dfd);
+    if (e) name[0] = 0;
+    return e;
+}
+
+/* Unlinks dfd/name when it is a regular file (not a link, FIFO or directory). */
+static void unlink_regular(int dfd, const char *name)
+{
+    struct stat st;
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+        unlinkat(dfd, name, 0);
+}
+
+void toon_outputs_remove(const struct toon_service *svc, const char *name)
+{
+    if (!name[0] || strchr(name, '/') || name[0] == '.') return;
+    int dfd = open(svc->outputs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return;
+    char side[160];
+    sidecar_name(name, side, sizeof side);
+    unlink_regular(dfd, name);
+    unlink_regular(dfd, side);
+    close(dfd);
+    toon_thumbs_remove(svc, name);
+}
+
 /* Creates and removes a file in dir; 0 with why filled when that fails. */
 static int try_write(const char *dir, char *why, size_t why_len)
 {

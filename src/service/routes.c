@@ -224,6 +224,9 @@ static enum MHD_Result api_status(struct toon_request *r)
     for (int i = 0; i < svc->n_styles; i++) {
         cJSON *s = cJSON_CreateObject();
         cJSON_AddStringToObject(s, "name", svc->styles[i].name);
+        cJSON_AddStringToObject(s, "display_name", svc->styles[i].display_name);
+        if (svc->styles[i].display_name_zh[0])
+            cJSON_AddStringToObject(s, "display_name_zh", svc->styles[i].display_name_zh);
         cJSON_AddStringToObject(s, "description", svc->styles[i].description);
         cJSON_AddBoolToObject(s, "default", i == svc->default_style);
         cJSON_AddItemToArray(styles, s);
@@ -233,6 +236,12 @@ static enum MHD_Result api_status(struct toon_request *r)
     cJSON_AddNumberToObject(l, "max_batch", svc->cfg.max_batch);
     cJSON_AddNumberToObject(l, "sync_timeout_s", svc->cfg.sync_timeout_s);
     cJSON_AddBoolToObject(l, "downgrade", svc->cfg.downgrade);
+    /* The decode limits every job is checked against (toon_job_params_default's). */
+    struct toon_job_params dp;
+    toon_job_params_default(&dp);
+    int side = dp.cp.limits.max_w < dp.cp.limits.max_h ? dp.cp.limits.max_w : dp.cp.limits.max_h;
+    cJSON_AddNumberToObject(l, "max_pixels", (double)dp.cp.limits.max_pixels);
+    cJSON_AddNumberToObject(l, "max_side", side);
     cJSON *jn = cJSON_AddObjectToObject(o, "jobs");
     cJSON_AddNumberToObject(jn, "submitted", (double)atomic_load(&svc->metrics.jobs_submitted));
     cJSON_AddNumberToObject(jn, "done", (double)atomic_load(&svc->metrics.jobs_done));
@@ -312,6 +321,23 @@ static enum MHD_Result send_result(struct toon_request *r, struct toon_job *j, i
     return toon_http_fd(r, fd, toon_format_mime(f), attach ? name : NULL);
 }
 
+/* ?thumb=N: a JPEG of the result, longest side N (thumbs.c).  Scale-out keeps results in Redis,
+ * not in outputs/: there the result itself is sent. */
+static enum MHD_Result send_thumb(struct toon_request *r, struct toon_job *j, long side)
+{
+    if (r->svc->redis) return send_result(r, j, 0);
+    char name[128];
+    pthread_mutex_lock(&r->svc->mu);
+    snprintf(name, sizeof name, "%s", j->out_name);
+    snprintf(r->job_id, sizeof r->job_id, "%s", j->id);
+    pthread_mutex_unlock(&r->svc->mu);
+    struct toon_err err = {""};
+    int fd;
+    enum toon_status st = toon_thumb_open(r->svc, name, toon_thumb_side(side), &fd, &err);
+    if (st != TOON_STATUS_OK) return toon_http_status(r, st, err.msg);
+    return toon_http_fd(r, fd, "image/jpeg", NULL);
+}
+
 static enum MHD_Result job_not_done(struct toon_request *r, struct toon_job *j)
 {
     char msg[700];
@@ -365,7 +391,10 @@ static enum MHD_Result api_job(struct toon_request *r, const char *id, const cha
         pthread_mutex_lock(&r->svc->mu);
         int done = j->state == TOON_JOB_DONE;
         pthread_mutex_unlock(&r->svc->mu);
-        ret = done ? send_result(r, j, arg_int(r, "download", 0, 0, 1)) : job_not_done(r, j);
+        const char *thumb = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "thumb");
+        ret = !done   ? job_not_done(r, j)
+              : thumb ? send_thumb(r, j, strtol(thumb, NULL, 10))
+                      : send_result(r, j, arg_int(r, "download", 0, 0, 1));
     } else if (!*rest || !strcmp(rest, "/result")) {
         ret = toon_http_error(r, 405, "method not allowed",
                               "use GET (or DELETE to cancel) on /api/v1/jobs/{id}");
@@ -374,6 +403,26 @@ static enum MHD_Result api_job(struct toon_request *r, const char *id, const cha
     }
     toon_job_release(r->svc, j);
     return ret;
+}
+
+/* DELETE /api/v1/history/{id}: forgets an ended job and removes its result, sidecar and
+ * thumbnail from outputs/ (regular files only, relative to the directory). */
+static enum MHD_Result api_history_delete(struct toon_request *r, const char *id)
+{
+    if (r->svc->redis)
+        return toon_http_error(r, 405, "method not allowed",
+                               "results are kept in Redis in scale-out mode; they expire on their "
+                               "own");
+    char name[128] = "";
+    int found = toon_job_id_valid(id) ? toon_jobs_forget(r->svc, id, name, sizeof name) : 0;
+    if (found == 0) return toon_http_error(r, 404, "not found", "no such result in the history");
+    if (found < 0)
+        return toon_http_error(r, 409, "not ready",
+                               "the job is still queued or running; cancel it first");
+    if (name[0]) toon_outputs_remove(r->svc, name);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "deleted", id);
+    return toon_http_json(r, 200, o);
 }
 
 static enum MHD_Result api_cartoonize(struct toon_request *r)
@@ -482,6 +531,10 @@ enum MHD_Result toon_routes_dispatch(struct toon_request *r)
         if (starts(rest, "jobs/", &tail)) {
             split_id(tail, id, sizeof id, &tail);
             return api_job(r, id, tail);
+        }
+        if (starts(rest, "history/", &tail) && !strcmp(m, "DELETE")) {
+            split_id(tail, id, sizeof id, &tail);
+            if (!*tail) return api_history_delete(r, id);
         }
         if (starts(rest, "batches/", &tail)) {
             split_id(tail, id, sizeof id, &tail);

@@ -110,6 +110,7 @@ static void load_styles(struct toon_service *svc)
         svc->n_styles++;
     }
     toon_modeldir_free(&md);
+    toon_styles_name(svc);
     /* Face models beside the styles (DIR or DIR/face): without them, faces are not re-done. */
     if (toon_face_models_load(svc->cfg.models, &svc->faces, &err) != TOON_STATUS_OK) {
         toon_log(TOON_LOG_WARN, "no face models in %s (%s): faces get the background pass only",

@@ -495,7 +495,20 @@ async function setRange(page, root, name, value) {
       check(/hd/.test(c.meta) && /fp32/.test(c.meta) && /0\.7/.test(c.meta) && /Whitebox/.test(c.meta) && /\d\.\d s/.test(c.meta), 'card: ' + c.meta);
       check(/loading="lazy"/.test(c.img) && /width="/.test(c.img) && /height="/.test(c.img), 'card image: ' + c.img);
       check(c.full && /\/result$/.test(c.full), 'no full-size link: ' + c.full);
+      check(/\?thumb=256"/.test(c.img), 'card image is not a thumbnail: ' + c.img);
       await shot(page, 'web-history.png');
+      // Delete one from the keyboard: Tab reaches the button, Enter presses it, a confirm asks.
+      const victim = await page.$eval('#history-list .card', (d) => d.dataset.job);
+      let asked = '';
+      page.once('dialog', (d) => { asked = d.message(); d.accept(); });
+      await page.focus('#history-list .card a[download]');
+      await page.keyboard.press('Tab');
+      check(await page.evaluate(() => document.activeElement.classList.contains('delete')), 'Tab does not reach the delete button');
+      await page.keyboard.press('Enter');
+      await page.waitForFunction((id) => !document.querySelector('#history-list [data-job="' + id + '"]'), victim);
+      check(/Delete/.test(asked), 'no confirm before deleting: ' + asked);
+      const left = await page.evaluate(async () => (await fetch('/api/v1/history')).json());
+      check(left.items.length === 3 && !left.items.some((j) => j.id === victim), 'deleted on the server: ' + left.items.length);
     });
     if (consoleErrors.length) { failed++; console.log('[ FAIL ] page errors: ' + consoleErrors.join('; ')); }
   } finally {

@@ -10,6 +10,7 @@ Images are small (128-256 px) so the whole file runs in well under a minute on t
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import struct
@@ -83,7 +84,7 @@ def t_job_raw():
     check(j["state"] == "done", j)
     check(j["progress"] == 1 and j["output"]["w"] == 256 and j["output"]["h"] == 256, j)
     check(j["timings"]["run_s"] > 0 and j["memory"]["rss_peak_bytes"] > 0, j)
-    check(j["output"]["file"].startswith("outputs_") and j["output"]["file"].endswith(j["id"][:8] + ".png"), j)
+    check(re.fullmatch(r"outputs_\d{14}(_\d+)?\.png", j["output"]["file"]), j)
     st, h, data = srv.request("GET", j["output"]["url"])
     check(st == 200 and h["content-type"] == "image/png", (st, h))
     check(image_size(data) == ("png", 256, 256), image_size(data))
@@ -157,6 +158,122 @@ def t_batch_zip():
     for n in names:
         check(image_size(z.read(n)) == ("png", 128, 128), n)
     done_ids.extend(j["id"] for j in s["jobs"] if j["state"] == "done")
+
+
+def t_result_names():
+    # Results are named by the second they were submitted in, as the original service named them;
+    # two in the same second get _2, _3... (decided without replacing), and each sidecar names its
+    # own result.
+    files = [("files", "n%d.png" % i, small_png(), "image/png") for i in range(3)]
+    body, ct = multipart([("size", "64"), ("format", "png")], files)
+    st, _, b = srv.json("POST", "/api/v1/batches", body, {"Content-Type": ct})
+    check(st == 202, (st, b))
+    jobs = [srv.wait_job(x if isinstance(x, str) else x["id"]) for x in b["jobs"]]
+    names = [j["output"]["file"] for j in jobs]
+    check(all(re.fullmatch(r"outputs_\d{14}(_[2-9])?\.png", n) for n in names), names)
+    check(len(set(names)) == 3, names)
+    # A suffix is taken only when every name before it in that second is (by a result of any
+    # format: the sidecar claims the stem).
+    on_disk = set(os.listdir(OUT))
+    for n in names:
+        k = int(n[23:-4]) if n[22:23] == "_" else 1
+        for i in range(1, k):
+            stem = n[:22] + ("_%d" % i if i > 1 else "")
+            check(stem + ".json" in on_disk, (n, stem, sorted(on_disk)))
+    for j in jobs:
+        side = json.load(open(os.path.join(OUT, j["output"]["file"][:-4] + ".json")))
+        check(side["id"] == j["id"] and side["output"]["file"] == j["output"]["file"], side)
+        st, _, data = srv.request("GET", j["output"]["url"])
+        check(st == 200 and image_size(data) == ("png", 64, 64), st)
+    done_ids.extend(j["id"] for j in jobs)
+
+
+def t_thumbnails():
+    # ?thumb=N answers a JPEG whose longest side is N (clamped to 64..512, never upscaled),
+    # cached in outputs/.thumbs/ (which the history ignores), and removed with its result.
+    j = srv.wait_job(submit("/api/v1/jobs?size=384&format=webp")["id"])
+    url = j["output"]["url"]
+    st, h, data = srv.request("GET", url + "?thumb=128")
+    check(st == 200 and h["content-type"] == "image/jpeg", (st, h, data[:200]))
+    check(image_size(data) == ("jpeg", 128, 128), image_size(data))
+    st, h, data = srv.request("GET", url + "?thumb=10")
+    check(st == 200 and image_size(data) == ("jpeg", 64, 64), (st, image_size(data)))
+    st, h, data = srv.request("GET", url + "?thumb=100000")
+    check(st == 200 and image_size(data) == ("jpeg", 384, 384), (st, image_size(data)))
+    stem = j["output"]["file"].rsplit(".", 1)[0]
+    thumbs = sorted(os.listdir(os.path.join(OUT, ".thumbs")))
+    check([t for t in thumbs if t.startswith(stem + "_")] == [stem + "_128.jpg", stem + "_512.jpg",
+                                                              stem + "_64.jpg"], thumbs)
+    st, h, again = srv.request("GET", url + "?thumb=128")
+    check(st == 200 and image_size(again) == ("jpeg", 128, 128), st)
+    st, _, d = srv.json("GET", "/api/v1/jobs/%s/result?thumb=128" % ("0" * 32))
+    check(st == 404, (st, d))
+    st, _, d = srv.json("DELETE", "/api/v1/history/" + j["id"])
+    check(st == 200, (st, d))
+    left = [t for t in os.listdir(os.path.join(OUT, ".thumbs")) if t.startswith(stem + "_")]
+    check(left == [], left)
+
+
+def t_delete_history():
+    j = srv.wait_job(submit("/api/v1/jobs?size=96")["id"])
+    name = j["output"]["file"]
+    check(os.path.exists(os.path.join(OUT, name)), name)
+    st, _, d = srv.json("DELETE", "/api/v1/history/" + j["id"])
+    check(st == 200 and d["deleted"] == j["id"], (st, d))
+    check(not os.path.exists(os.path.join(OUT, name)), "result still on disk")
+    check(not os.path.exists(os.path.join(OUT, name[:-4] + ".json")), "sidecar still on disk")
+    st, _, h = srv.json("GET", "/api/v1/history?limit=1000")
+    check(j["id"] not in [x["id"] for x in h["items"]], "deleted job still listed")
+    st, _, d = srv.json("GET", "/api/v1/jobs/" + j["id"])
+    check(st == 404, (st, d))
+    st, _, d = srv.json("DELETE", "/api/v1/history/" + j["id"])
+    check(st == 404, (st, d))
+    st, _, d = srv.json("DELETE", "/api/v1/history/" + "0" * 32)
+    check(st == 404, (st, d))
+    long_job = submit("/api/v1/jobs?size=1024")
+    st, _, d = srv.json("DELETE", "/api/v1/history/" + long_job["id"])
+    check(st == 409, (st, d))
+    srv.json("DELETE", "/api/v1/jobs/" + long_job["id"])
+    srv.wait_job(long_job["id"])
+
+
+def t_style_display_names():
+    st, _, j = srv.json("GET", "/api/v1/status")
+    check(j["limits"]["max_pixels"] == 100000000 and j["limits"]["max_side"] == 16384, j["limits"])
+    names = {s["name"]: s.get("display_name") for s in j["styles"]}
+    check(names.get("whitebox_cartoon_gan_dr") == "Whitebox cartoon GAN (dynamic range)", names)
+    check(names.get("whitebox_cartoon_gan_fp16") == "Whitebox cartoon GAN (FP16)", names)
+    # A style directory of its own may name itself in toonify.json.
+    d = os.path.join(WORK, "named-style")
+    os.makedirs(d, exist_ok=True)
+    src = os.path.join(MODELS, "whitebox_cartoon_gan_fp16.tflite")
+    if not os.path.exists(os.path.join(d, "g.tflite")):
+        os.symlink(src, os.path.join(d, "g.tflite"))
+    with open(os.path.join(d, "toonify.json"), "w") as f:
+        json.dump({"name": "Sunny cartoon", "name_zh": "阳光卡通"}, f)
+    s = Server(EXE, os.path.join(WORK, "out-named"), os.path.join(WORK, "server-named.log"), models=d)
+    try:
+        st, _, j = s.json("GET", "/api/v1/status")
+        check(st == 200 and len(j["styles"]) == 1, j)
+        check(j["styles"][0]["display_name"] == "Sunny cartoon", j["styles"])
+        check(j["styles"][0]["display_name_zh"] == "阳光卡通", j["styles"])
+    finally:
+        s.stop()
+
+
+def t_chinese_errors():
+    zh = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8", "Content-Type": "text/plain"}
+    st, _, j = srv.json("POST", "/api/v1/jobs", b"this is text, not an image", zh)
+    check(st == 415 and j["error"] == "不支持的格式", (st, j))
+    check(any("\u4e00" <= c <= "\u9fff" for c in j["detail"]), j)
+    st, _, j = srv.json("GET", "/api/v1/jobs/" + "0" * 32, headers={"Accept-Language": "zh-Hans"})
+    check(st == 404 and j["error"] == "未找到" and "detail_en" in j, (st, j))
+    st, _, j = srv.json("GET", "/api/v1/nope", headers={"Accept-Language": "zh"})
+    check(st == 404 and j["detail"] == "没有这个 API 路径", (st, j))
+    # English stays the default, and a lower q for Chinese keeps English.
+    for lang in (None, "en-US,zh;q=0.5", "zh;q=0"):
+        st, _, j = srv.json("GET", "/api/v1/nope", headers={"Accept-Language": lang} if lang else {})
+        check(st == 404 and j["error"] == "not found" and j["detail"] == "no such API route", (lang, j))
 
 
 def t_errors():
@@ -588,6 +705,11 @@ try:
                      ("synchronous cartoonize", t_sync), ("cancel queued and running", t_cancel),
                      ("result before it is ready: 409", t_result_not_ready),
                      ("batch with a ZIP and a bad file", t_batch_zip), ("errors", t_errors),
+                     ("result names: outputs_YYYYMMDDHHMMSS[_N]", t_result_names),
+                     ("delete one history entry", t_delete_history),
+                     ("thumbnails of results", t_thumbnails),
+                     ("style display names and decode limits", t_style_display_names),
+                     ("Accept-Language: zh answers in Chinese", t_chinese_errors),
                      ("header limits at submission", t_limits_at_submission),
                      ("done only with the sidecar on disk", t_done_means_sidecar),
                      ("chunked upload over the limit: 413 at once", t_chunked_413),

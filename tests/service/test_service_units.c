@@ -5,6 +5,7 @@
  */
 #include <cJSON.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "service/internal.h"
@@ -307,6 +308,73 @@ static void test_disk_full_status(void)
     CHECK(strchr(err.msg, '/') == NULL);
 }
 
+/* Accept-Language picks Chinese only when a zh tag has the highest q (ties: the first). */
+static void test_accept_language(void)
+{
+    CHECK_EQ(toon_lang_wants_zh(NULL), 0);
+    CHECK_EQ(toon_lang_wants_zh(""), 0);
+    CHECK_EQ(toon_lang_wants_zh("zh"), 1);
+    CHECK_EQ(toon_lang_wants_zh("zh-CN,zh;q=0.9,en;q=0.8"), 1);
+    CHECK_EQ(toon_lang_wants_zh("zh-Hans"), 1);
+    CHECK_EQ(toon_lang_wants_zh("ZH-tw"), 1);
+    CHECK_EQ(toon_lang_wants_zh("en-US,en;q=0.9,zh;q=0.8"), 0);
+    CHECK_EQ(toon_lang_wants_zh("en;q=0.5, zh-CN"), 1);
+    CHECK_EQ(toon_lang_wants_zh("zh;q=0"), 0);
+    CHECK_EQ(toon_lang_wants_zh("en, zh"), 0);
+    CHECK_EQ(toon_lang_wants_zh("zhx, en;q=0.1"), 0);
+    CHECK_EQ(toon_lang_wants_zh("*"), 0);
+}
+
+/* Every status has a Chinese message; errors and fixed details are translated, dynamic details
+ * fall back to the status's Chinese message with the English kept in detail_en. */
+static void test_chinese_messages(void)
+{
+    for (int st = 0; st < TOON_STATUS_COUNT_; st++) {
+        const char *zh = toon_status_str_zh((enum toon_status)st);
+        CHECK(zh && zh[0] && strcmp(zh, toon_status_str((enum toon_status)st)) != 0);
+    }
+    CHECK_STR_EQ(toon_status_str_zh(TOON_STATUS_NOT_FOUND), "未找到");
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", "not found");
+    cJSON_AddStringToObject(o, "detail", "no such API route");
+    toon_lang_localize(o);
+    CHECK_STR_EQ(cJSON_GetObjectItem(o, "error")->valuestring, "未找到");
+    CHECK_STR_EQ(cJSON_GetObjectItem(o, "detail")->valuestring, "没有这个 API 路径");
+    CHECK(cJSON_GetObjectItem(o, "detail_en") == NULL);
+    cJSON_Delete(o);
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", "over the memory budget");
+    cJSON_AddStringToObject(o, "detail", "4096 px needs 310 MiB");
+    toon_lang_localize(o);
+    CHECK_STR_EQ(cJSON_GetObjectItem(o, "error")->valuestring, "超出内存预算");
+    CHECK(strstr(cJSON_GetObjectItem(o, "detail")->valuestring, "超出内存预算") != NULL);
+    CHECK_STR_EQ(cJSON_GetObjectItem(o, "detail_en")->valuestring, "4096 px needs 310 MiB");
+    cJSON_Delete(o);
+}
+
+/* A thumbnail of a 4096 px PNG streams its rows: its plan is far below the decoded image; an
+ * interlaced one must be decoded whole, and its plan counts that. */
+static void test_thumb_plan(void)
+{
+    struct toon_image_info info = {0};
+    info.format = TOON_FORMAT_PNG;
+    info.w = info.file_w = 4096;
+    info.h = info.file_h = 4096;
+    info.orientation = 1;
+    info.channels = 3;
+    info.bit_depth = 8;
+    size_t whole = (size_t)4096 * 4096 * 3;
+    size_t streamed = toon_thumb_plan_bytes(&info, 256);
+    printf("thumbnail of a 4096x4096 PNG: plan %zu bytes (the decoded image: %zu)\n", streamed,
+           whole);
+    CHECK(streamed > 0 && streamed < whole / 8);
+    info.progressive = 1;
+    CHECK(toon_thumb_plan_bytes(&info, 256) >= whole);
+    CHECK_EQ(toon_thumb_side(10), 64);
+    CHECK_EQ(toon_thumb_side(256), 256);
+    CHECK_EQ(toon_thumb_side(100000), 512);
+}
+
 static const struct test_case tests[] = {
     {"boundary", test_boundary},
     {"parts", test_parts},
@@ -318,5 +386,8 @@ static const struct test_case tests[] = {
     {"job_record_numbers", test_job_record_numbers},
     {"sizes", test_sizes},
     {"disk_full_status", test_disk_full_status},
+    {"accept_language", test_accept_language},
+    {"chinese_messages", test_chinese_messages},
+    {"thumb_plan", test_thumb_plan},
 };
 TEST_MAIN(tests)
