@@ -1,4 +1,17 @@
-# toon_face's own link line: cJSON parses the landmark net's weights manifest.  The face nets'
+# toon_face: face detection, five points, 68 landmarks, alignment and masks (DCT-Net's face path).
+toon_library(toon_face face
+  align.c
+  detect.c
+  fivepts.c
+  fnn.c
+  landmarks.c
+  lm68.c
+  models.c
+  pupil.c
+  tfnet.c)
+target_link_libraries(toon_face PUBLIC toon_nn toon_image toon_formats)
+
+# Its own link line: cJSON parses the landmark net's weights manifest.  The face nets'
 # kernels are plain C loops written for the vectoriser, so they get -O3 in optimised builds.
 pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
 target_link_libraries(toon_face PRIVATE PkgConfig::CJSON)

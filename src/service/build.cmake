@@ -1,5 +1,27 @@
-# The service's link line and the embedding of web/ into the binary.
-#
+# toon_service: the HTTP service (libmicrohttpd), its jobs, the scale-out mode over Redis, and
+# the page of web/ embedded into the binary.  One file a line: add a new one where it sorts.
+toon_library(toon_service service
+  admission.c
+  assets.c
+  conns.c
+  history.c
+  http.c
+  job_json.c
+  jobs.c
+  memory.c
+  metrics.c
+  multipart.c
+  outputs.c
+  params.c
+  readiness.c
+  redis.c
+  rjobs.c
+  routes.c
+  routes_batch.c
+  server.c
+  worker.c)
+target_link_libraries(toon_service PUBLIC toon_pipeline)
+
 # libmicrohttpd serves HTTP, libzip writes batch archives, cJSON writes and reads JSON, hiredis
 # talks to Redis in the scale-out mode.  The page
 # (web/*) is turned into a C file of byte arrays at build time by embed_web.cmake (plain CMake, no

@@ -7,11 +7,9 @@ toon_test(test_modeldir LABELS unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_model
           LIBS toon_formats)
 # make_pb: writes a DCT-Net-style frozen graph from a TFLite generator (or tiny fake weights
 # for the fuzz corpus); a tool, not a test.
-if(EXISTS ${CMAKE_SOURCE_DIR}/tools/make_pb.c)
-  add_executable(make_pb ${CMAKE_SOURCE_DIR}/tools/make_pb.c ${CMAKE_CURRENT_LIST_DIR}/pbwrite.c)
-  target_include_directories(make_pb PRIVATE ${CMAKE_CURRENT_LIST_DIR})
-  target_compile_options(make_pb PRIVATE ${TOON_WARNINGS})
-  target_link_libraries(make_pb PRIVATE toon_formats)
-  set_target_properties(make_pb PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tools)
-endif()
+add_executable(make_pb ${CMAKE_SOURCE_DIR}/tools/make_pb.c ${CMAKE_CURRENT_LIST_DIR}/pbwrite.c)
+target_include_directories(make_pb PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_compile_options(make_pb PRIVATE ${TOON_WARNINGS})
+target_link_libraries(make_pb PRIVATE toon_formats)
+set_target_properties(make_pb PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tools)
 # --- end GraphDef
