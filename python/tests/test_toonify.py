@@ -101,6 +101,15 @@ class Toonify(unittest.TestCase):
         with self.assertRaises(ValueError):
             self.c.convert(self.rgb, mode="cubist")
 
+    def test_status_names_follow_the_header(self):
+        import re
+        from toonify import _errors
+        header = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "include",
+                              "toonify", "status.h")
+        with open(header) as f:
+            names = re.findall(r"^\s*X\((\w+),", f.read(), re.M)
+        self.assertEqual(_errors._STATUS_NAMES, names)
+
     def test_threads_share_one_cartoonizer(self):
         want = self.c.convert(self.rgb, size=160)
         results, errors = [None] * 3, []

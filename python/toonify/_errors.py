@@ -19,7 +19,7 @@ class ToonifyError(RuntimeError):
 # The order of TOON_STATUS_LIST in status.h.
 _STATUS_NAMES = ["OK", "INVALID_ARGUMENT", "IO", "NOT_FOUND", "CORRUPT", "UNSUPPORTED",
                  "TOO_LARGE", "OVER_BUDGET", "NO_MEMORY", "MODEL", "CANCELLED", "INTERNAL",
-                 "UNAVAILABLE"]
+                 "UNAVAILABLE", "NO_SPACE"]
 
 
 def check(lib, code, err):

@@ -8,6 +8,7 @@ toon_library(toon_service service
   http.c
   job_json.c
   jobs.c
+  lang.c
   memory.c
   metrics.c
   multipart.c
@@ -19,6 +20,8 @@ toon_library(toon_service service
   routes.c
   routes_batch.c
   server.c
+  style_names.c
+  thumbs.c
   worker.c)
 target_link_libraries(toon_service PUBLIC toon_pipeline)
 
