@@ -2,12 +2,14 @@
  * Fuzz target for the service's request parsing: the first line of the input is a Content-Type
  * header value, the second a query string ("k=v&k=v"), the rest the body.  The boundary is
  * taken from the Content-Type, the body parsed as multipart/form-data, and every text part and
- * query argument is fed to the job-parameter parser, as the server does.
+ * query argument is fed to the job-parameter parser, as the server does.  The first line is
+ * also read as an Accept-Language header value.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "service/internal.h"
 #include "service/multipart.h"
 #include "service/params.h"
 
@@ -34,6 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(ctype, sizeof ctype, "%.*s", (int)(nl1 - data < 255 ? nl1 - data : 255), data);
     size_t qn = (size_t)(nl2 - nl1 - 1);
     snprintf(query, sizeof query, "%.*s", (int)(qn < 511 ? qn : 511), nl1 + 1);
+    (void)toon_lang_wants_zh(ctype);
     const uint8_t *body = nl2 + 1;
     size_t body_len = size - (size_t)(body - data);
 
