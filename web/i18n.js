@@ -51,7 +51,8 @@ const I18N = {
     'err.fit': 'Convert at {px} px instead',
     'err.timeout': 'The batch took longer than the timeout of {s} s (Settings tab) and was cancelled; the finished results are kept.',
     'batch.limit': 'You chose {n} photos; the maximum batch size is {max} (Settings tab). Only the first {max} are kept.',
-    'batch.chosen': '{n} photo(s) chosen',
+    'batch.chosen': '{n} photos chosen',
+    'batch.chosen.one': '1 photo chosen',
     'batch.progress': '{ended} of {total} finished',
     'batch.failedpart': '{n} failed',
     'batch.cancelledpart': '{n} cancelled',
@@ -123,6 +124,7 @@ const I18N = {
     'err.timeout': '批量任务超过了 {s} 秒的时限（见“设置”），已取消；已完成的结果会保留。',
     'batch.limit': '你选了 {n} 张照片，单次批量上限为 {max} 张（见“设置”），只保留前 {max} 张。',
     'batch.chosen': '已选择 {n} 张照片',
+    'batch.chosen.one': '已选择 1 张照片',
     'batch.progress': '已完成 {ended}/{total}',
     'batch.failedpart': '{n} 张失败',
     'batch.cancelledpart': '{n} 张已取消',
@@ -174,7 +176,9 @@ let lang = (() => {
   return first && first.startsWith('zh') ? 'zh' : 'en';
 })();
 
+// With vars.n == 1, the key's '.one' form is used where the language has one.
 function t(key, vars) {
+  if (vars && vars.n === 1 && key + '.one' in I18N[lang]) key += '.one';
   const table = key in I18N[lang] ? I18N[lang] : I18N.en;
   const s = key in table ? table[key] : key;
   return vars ? s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m)) : s;
