@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,216 +152,222 @@ static void on_stop_signal(int sig)
     worker_stop = 1;
 }
 
-/* Both commands: worker = 0 for `serve`, 1 for `worker`. */
-static int run(int argc, char **argv, int worker)
-{
-    const char *cmd = worker ? "toonify worker" : "toonify serve";
-    const char *help = worker ? worker_usage : usage;
+enum {
+    OPT_HOST = 256,
+    OPT_MEM,
+    OPT_QUEUE,
+    OPT_UPLOAD,
+    OPT_BATCH,
+    OPT_TIMEOUT,
+    OPT_SYNC,
+    OPT_GRACE,
+    OPT_DOWNGRADE,
+    OPT_REDIS,
+    OPT_TTL,
+    OPT_CLAIM,
+    OPT_NOTE,
+    OPT_WORK,
+    OPT_HEADER_TIMEOUT,
+    OPT_REQUEST_TIMEOUT,
+    OPT_MAX_CONN,
+    OPT_PER_ADDRESS
+};
+
+static const struct option longopts[] = {
+    {"host", required_argument, 0, OPT_HOST},
+    {"port", required_argument, 0, 'p'},
+    {"models", required_argument, 0, 'm'},
+    {"model", required_argument, 0, 'm'},
+    {"outputs", required_argument, 0, 'o'},
+    {"workers", required_argument, 0, 'w'},
+    {"threads", required_argument, 0, 't'},
+    {"memory-limit", required_argument, 0, OPT_MEM},
+    {"queue", required_argument, 0, OPT_QUEUE},
+    {"upload-limit", required_argument, 0, OPT_UPLOAD},
+    {"max-batch", required_argument, 0, OPT_BATCH},
+    {"timeout", required_argument, 0, OPT_TIMEOUT},
+    {"sync-timeout", required_argument, 0, OPT_SYNC},
+    {"grace", required_argument, 0, OPT_GRACE},
+    {"downgrade", no_argument, 0, OPT_DOWNGRADE},
+    {"redis", required_argument, 0, OPT_REDIS},
+    {"result-ttl", required_argument, 0, OPT_TTL},
+    {"claim-idle", required_argument, 0, OPT_CLAIM},
+    {"note-after", required_argument, 0, OPT_NOTE},
+    {"work", required_argument, 0, OPT_WORK},
+    {"header-timeout", required_argument, 0, OPT_HEADER_TIMEOUT},
+    {"request-timeout", required_argument, 0, OPT_REQUEST_TIMEOUT},
+    {"max-connections", required_argument, 0, OPT_MAX_CONN},
+    {"per-address", required_argument, 0, OPT_PER_ADDRESS},
+    {"quiet", no_argument, 0, 'q'},
+    {"verbose", no_argument, 0, 'v'},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+/* The integer options: the configuration field each sets and its range. */
+static const struct int_option {
+    int val;
+    const char *name;
+    int lo, hi;
+    size_t field;
+} int_options[] = {
+    {'p', "port", 0, 65535, offsetof(struct toon_service_config, port)},
+    {'w', "workers", 1, 64, offsetof(struct toon_service_config, workers)},
+    {'t', "threads", 1, 1024, offsetof(struct toon_service_config, threads)},
+    {OPT_QUEUE, "queue", 0, 100000, offsetof(struct toon_service_config, queue_max)},
+    {OPT_BATCH, "max-batch", 1, 1000, offsetof(struct toon_service_config, max_batch)},
+    {OPT_TIMEOUT, "timeout", 1, 86400, offsetof(struct toon_service_config, timeout_s)},
+    {OPT_HEADER_TIMEOUT, "header-timeout", 1, 3600,
+     offsetof(struct toon_service_config, header_timeout_s)},
+    {OPT_REQUEST_TIMEOUT, "request-timeout", 1, 86400,
+     offsetof(struct toon_service_config, request_timeout_s)},
+    {OPT_MAX_CONN, "max-connections", 8, 100000,
+     offsetof(struct toon_service_config, max_connections)},
+    {OPT_PER_ADDRESS, "per-address", 0, 100000, offsetof(struct toon_service_config, per_address)},
+    {OPT_SYNC, "sync-timeout", 1, 86400, offsetof(struct toon_service_config, sync_timeout_s)},
+    {OPT_GRACE, "grace", 0, 86400, offsetof(struct toon_service_config, grace_s)},
+    {OPT_TTL, "result-ttl", 1, 365 * 86400, offsetof(struct toon_service_config, result_ttl_s)},
+    {OPT_CLAIM, "claim-idle", 100, 86400000, offsetof(struct toon_service_config, claim_idle_ms)},
+    {OPT_NOTE, "note-after", 0, 86400, offsetof(struct toon_service_config, note_after_s)},
+};
+
+/* Options that mean something to one of the two commands only. */
+static const int serve_only[] = {'p',
+                                 'o',
+                                 'q',
+                                 OPT_HOST,
+                                 OPT_QUEUE,
+                                 OPT_UPLOAD,
+                                 OPT_BATCH,
+                                 OPT_TIMEOUT,
+                                 OPT_SYNC,
+                                 OPT_DOWNGRADE,
+                                 OPT_HEADER_TIMEOUT,
+                                 OPT_REQUEST_TIMEOUT,
+                                 OPT_MAX_CONN,
+                                 OPT_PER_ADDRESS,
+                                 0};
+static const int worker_only[] = {OPT_CLAIM, OPT_NOTE, OPT_WORK, 0};
+
+/* What the command line says, for either command (worker = 0 for `serve`, 1 for `worker`). */
+struct serve_args {
+    int worker;
+    const char *cmd, *help;
     struct toon_service_config cfg;
-    toon_service_default_config(&cfg);
-    const char *models = NULL;
-    int verbose = 0;
-    enum {
-        OPT_HOST = 256,
-        OPT_MEM,
-        OPT_QUEUE,
-        OPT_UPLOAD,
-        OPT_BATCH,
-        OPT_TIMEOUT,
-        OPT_SYNC,
-        OPT_GRACE,
-        OPT_DOWNGRADE,
-        OPT_REDIS,
-        OPT_TTL,
-        OPT_CLAIM,
-        OPT_NOTE,
-        OPT_WORK,
-        OPT_HEADER_TIMEOUT,
-        OPT_REQUEST_TIMEOUT,
-        OPT_MAX_CONN,
-        OPT_PER_ADDRESS
-    };
-    static const struct option longopts[] = {
-        {"host", required_argument, 0, OPT_HOST},
-        {"port", required_argument, 0, 'p'},
-        {"models", required_argument, 0, 'm'},
-        {"model", required_argument, 0, 'm'},
-        {"outputs", required_argument, 0, 'o'},
-        {"workers", required_argument, 0, 'w'},
-        {"threads", required_argument, 0, 't'},
-        {"memory-limit", required_argument, 0, OPT_MEM},
-        {"queue", required_argument, 0, OPT_QUEUE},
-        {"upload-limit", required_argument, 0, OPT_UPLOAD},
-        {"max-batch", required_argument, 0, OPT_BATCH},
-        {"timeout", required_argument, 0, OPT_TIMEOUT},
-        {"sync-timeout", required_argument, 0, OPT_SYNC},
-        {"grace", required_argument, 0, OPT_GRACE},
-        {"downgrade", no_argument, 0, OPT_DOWNGRADE},
-        {"redis", required_argument, 0, OPT_REDIS},
-        {"result-ttl", required_argument, 0, OPT_TTL},
-        {"claim-idle", required_argument, 0, OPT_CLAIM},
-        {"note-after", required_argument, 0, OPT_NOTE},
-        {"work", required_argument, 0, OPT_WORK},
-        {"header-timeout", required_argument, 0, OPT_HEADER_TIMEOUT},
-        {"request-timeout", required_argument, 0, OPT_REQUEST_TIMEOUT},
-        {"max-connections", required_argument, 0, OPT_MAX_CONN},
-        {"per-address", required_argument, 0, OPT_PER_ADDRESS},
-        {"quiet", no_argument, 0, 'q'},
-        {"verbose", no_argument, 0, 'v'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    /* Options that mean something to one of the two commands only. */
-    static const int serve_only[] = {'p',
-                                     'o',
-                                     'q',
-                                     OPT_HOST,
-                                     OPT_QUEUE,
-                                     OPT_UPLOAD,
-                                     OPT_BATCH,
-                                     OPT_TIMEOUT,
-                                     OPT_SYNC,
-                                     OPT_DOWNGRADE,
-                                     OPT_HEADER_TIMEOUT,
-                                     OPT_REQUEST_TIMEOUT,
-                                     OPT_MAX_CONN,
-                                     OPT_PER_ADDRESS,
-                                     0};
-    static const int worker_only[] = {OPT_CLAIM, OPT_NOTE, OPT_WORK, 0};
-    const char *work = NULL;
+    const char *models, *work;
+    int verbose;
+};
+
+static const char *long_name(int c)
+{
+    for (const struct option *o = longopts; o->name; o++)
+        if (o->val == c) return o->name;
+    return "?";
+}
+
+/* One option other than the integer ones: -1 to go on, else the exit code. */
+static int take_option(struct serve_args *a, int c)
+{
+    switch (c) {
+    case OPT_HOST:
+        a->cfg.host = optarg;
+        return -1;
+    case 'm':
+        a->models = optarg;
+        return -1;
+    case 'o':
+        a->cfg.outputs = optarg;
+        return -1;
+    case OPT_MEM:
+    case OPT_UPLOAD: {
+        size_t v = toon_cli_parse_bytes(optarg);
+        if (!v) {
+            fprintf(stderr, "%s: invalid value '%s' for --%s\n", a->cmd, optarg, long_name(c));
+            return 2;
+        }
+        *(c == OPT_MEM ? &a->cfg.memory_limit : &a->cfg.upload_max) = v;
+        return -1;
+    }
+    case OPT_DOWNGRADE:
+        a->cfg.downgrade = 1;
+        return -1;
+    case OPT_REDIS:
+        a->cfg.redis_url = optarg;
+        return -1;
+    case OPT_WORK:
+        a->work = optarg;
+        return -1;
+    case 'q':
+        a->cfg.quiet = 1;
+        return -1;
+    case 'v':
+        a->verbose = 1;
+        return -1;
+    case 'h':
+        fputs(a->help, stdout);
+        return 0;
+    default:
+        fputs(a->help, stderr);
+        return 2;
+    }
+}
+
+/* The command line into *a: -1 to go on, else the exit code. */
+static int parse_args(struct serve_args *a, int argc, char **argv)
+{
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:m:o:w:t:qvh", longopts, NULL)) != -1) {
-        if (in_list(worker ? serve_only : worker_only, c)) {
-            const char *name = "?";
-            for (const struct option *o = longopts; o->name; o++)
-                if (o->val == c) {
-                    name = o->name;
-                    break;
-                }
-            fprintf(stderr, "%s: option --%s is for `toonify %s`\n", cmd, name,
-                    worker ? "serve" : "worker");
+        if (in_list(a->worker ? serve_only : worker_only, c)) {
+            fprintf(stderr, "%s: option --%s is for `toonify %s`\n", a->cmd, long_name(c),
+                    a->worker ? "serve" : "worker");
             return 2;
         }
-        switch (c) {
-        case OPT_HOST:
-            cfg.host = optarg;
-            break;
-        case 'p':
-            if (!int_opt("port", optarg, 0, 65535, &cfg.port)) return 2;
-            break;
-        case 'm':
-            models = optarg;
-            break;
-        case 'o':
-            cfg.outputs = optarg;
-            break;
-        case 'w':
-            if (!int_opt("workers", optarg, 1, 64, &cfg.workers)) return 2;
-            break;
-        case 't':
-            if (!int_opt("threads", optarg, 1, 1024, &cfg.threads)) return 2;
-            break;
-        case OPT_MEM:
-            if (!(cfg.memory_limit = toon_cli_parse_bytes(optarg))) {
-                fprintf(stderr, "%s: invalid value '%s' for --memory-limit\n", cmd, optarg);
-                return 2;
-            }
-            break;
-        case OPT_QUEUE:
-            if (!int_opt("queue", optarg, 0, 100000, &cfg.queue_max)) return 2;
-            break;
-        case OPT_UPLOAD:
-            if (!(cfg.upload_max = toon_cli_parse_bytes(optarg))) {
-                fprintf(stderr, "toonify serve: invalid value '%s' for --upload-limit\n", optarg);
-                return 2;
-            }
-            break;
-        case OPT_BATCH:
-            if (!int_opt("max-batch", optarg, 1, 1000, &cfg.max_batch)) return 2;
-            break;
-        case OPT_TIMEOUT:
-            if (!int_opt("timeout", optarg, 1, 86400, &cfg.timeout_s)) return 2;
-            break;
-        case OPT_HEADER_TIMEOUT:
-            if (!int_opt("header-timeout", optarg, 1, 3600, &cfg.header_timeout_s)) return 2;
-            break;
-        case OPT_REQUEST_TIMEOUT:
-            if (!int_opt("request-timeout", optarg, 1, 86400, &cfg.request_timeout_s)) return 2;
-            break;
-        case OPT_MAX_CONN:
-            if (!int_opt("max-connections", optarg, 8, 100000, &cfg.max_connections)) return 2;
-            break;
-        case OPT_PER_ADDRESS:
-            if (!int_opt("per-address", optarg, 0, 100000, &cfg.per_address)) return 2;
-            break;
-        case OPT_SYNC:
-            if (!int_opt("sync-timeout", optarg, 1, 86400, &cfg.sync_timeout_s)) return 2;
-            break;
-        case OPT_GRACE:
-            if (!int_opt("grace", optarg, 0, 86400, &cfg.grace_s)) return 2;
-            break;
-        case OPT_DOWNGRADE:
-            cfg.downgrade = 1;
-            break;
-        case OPT_REDIS:
-            cfg.redis_url = optarg;
-            break;
-        case OPT_TTL:
-            if (!int_opt("result-ttl", optarg, 1, 365 * 86400, &cfg.result_ttl_s)) return 2;
-            break;
-        case OPT_CLAIM:
-            if (!int_opt("claim-idle", optarg, 100, 86400000, &cfg.claim_idle_ms)) return 2;
-            break;
-        case OPT_NOTE:
-            if (!int_opt("note-after", optarg, 0, 86400, &cfg.note_after_s)) return 2;
-            break;
-        case OPT_WORK:
-            work = optarg;
-            break;
-        case 'q':
-            cfg.quiet = 1;
-            break;
-        case 'v':
-            verbose = 1;
-            break;
-        case 'h':
-            fputs(help, stdout);
-            return 0;
-        default:
-            fputs(help, stderr);
-            return 2;
+        const struct int_option *io = NULL;
+        for (size_t i = 0; i < sizeof int_options / sizeof int_options[0]; i++)
+            if (int_options[i].val == c) io = &int_options[i];
+        if (io) {
+            int *field = (int *)((char *)&a->cfg + io->field);
+            if (!int_opt(io->name, optarg, io->lo, io->hi, field)) return 2;
+            continue;
         }
+        int rc = take_option(a, c);
+        if (rc >= 0) return rc;
     }
     if (optind < argc) {
-        fprintf(stderr, "%s: unexpected argument '%s'\n%s", cmd, argv[optind], help);
+        fprintf(stderr, "%s: unexpected argument '%s'\n%s", a->cmd, argv[optind], a->help);
         return 2;
     }
     /* The URL may carry a password: $TOONIFY_REDIS_URL keeps it out of the process list. */
-    if (!cfg.redis_url && getenv("TOONIFY_REDIS_URL") && *getenv("TOONIFY_REDIS_URL"))
-        cfg.redis_url = getenv("TOONIFY_REDIS_URL");
-    if (worker && !cfg.redis_url) {
-        fprintf(stderr, "%s: --redis URL is required\n%s", cmd, help);
+    const char *env_url = getenv("TOONIFY_REDIS_URL");
+    if (!a->cfg.redis_url && env_url && *env_url) a->cfg.redis_url = env_url;
+    if (a->worker && !a->cfg.redis_url) {
+        fprintf(stderr, "%s: --redis URL is required\n%s", a->cmd, a->help);
         return 2;
     }
-    toon_cli_log_to_stderr(verbose);
+    return -1;
+}
 
-    /* Without --models, the directory of the model `toonify` itself would use. */
-    char path[4096], tried[2048];
-    if (models) {
-        cfg.models = models;
-    } else if (toon_cli_find_model(NULL, path, sizeof path, tried, sizeof tried)) {
+/* Without --models, the directory of the model `toonify` itself would use (into path).  A
+ * worker cannot go on without one; the service serves its page with instructions.  -1 to go
+ * on, else the exit code. */
+static int choose_models(struct serve_args *a, char *path, size_t path_size)
+{
+    char tried[2048];
+    if (a->models) {
+        a->cfg.models = a->models;
+    } else if (toon_cli_find_model(NULL, path, path_size, tried, sizeof tried)) {
         char *slash = strrchr(path, '/');
         if (slash)
             *slash = 0;
         else
-            snprintf(path, sizeof path, ".");
-        cfg.models = path;
-    } else if (worker) {
+            snprintf(path, path_size, ".");
+        a->cfg.models = path;
+    } else if (a->worker) {
         fprintf(stderr,
                 "%s: no generator model found (looked in: %s).  Run "
                 "tools/fetch-models.sh.\n",
-                cmd, tried);
+                a->cmd, tried);
         return toon_status_exit_code(TOON_STATUS_MODEL);
     } else {
         fprintf(stderr,
@@ -368,8 +375,12 @@ static int run(int argc, char **argv, int worker)
                 "page with instructions.  Run tools/fetch-models.sh.\n",
                 tried);
     }
-    if (worker) return run_worker(&cfg, work);
+    return -1;
+}
 
+/* `toonify serve`: runs the service until SIGINT or SIGTERM, then stops it gracefully. */
+static int serve(const struct toon_service_config *cfg)
+{
     /* Signals are taken by sigwait below: block them before any thread starts. */
     sigset_t sigs;
     sigemptyset(&sigs);
@@ -380,7 +391,7 @@ static int run(int argc, char **argv, int worker)
 
     struct toon_service *svc = NULL;
     struct toon_err err = {""};
-    enum toon_status st = toon_service_new(&cfg, &svc, &err);
+    enum toon_status st = toon_service_new(cfg, &svc, &err);
     if (st == TOON_STATUS_OK) st = toon_service_start(svc, &err);
     if (st != TOON_STATUS_OK) {
         fprintf(stderr, "toonify serve: %s\n", err.msg);
@@ -388,15 +399,30 @@ static int run(int argc, char **argv, int worker)
         return toon_status_exit_code(st);
     }
     fprintf(stderr, "toonify serve: listening on http://%s:%d/\n",
-            strchr(cfg.host, ':') ? "[::1]" : cfg.host, toon_service_port(svc));
+            strchr(cfg->host, ':') ? "[::1]" : cfg->host, toon_service_port(svc));
     int sig = 0;
     sigwait(&sigs, &sig);
     fprintf(stderr, "toonify serve: %s, shutting down (running jobs get %d s)\n",
-            sig == SIGINT ? "SIGINT" : "SIGTERM", cfg.grace_s);
+            sig == SIGINT ? "SIGINT" : "SIGTERM", cfg->grace_s);
     toon_service_stop(svc);
     toon_service_free(svc);
     fprintf(stderr, "toonify serve: stopped\n");
     return 0;
+}
+
+static int run(int argc, char **argv, int worker)
+{
+    struct serve_args a = {.worker = worker,
+                           .cmd = worker ? "toonify worker" : "toonify serve",
+                           .help = worker ? worker_usage : usage};
+    toon_service_default_config(&a.cfg);
+    int rc = parse_args(&a, argc, argv);
+    if (rc >= 0) return rc;
+    toon_cli_log_to_stderr(a.verbose);
+    char path[4096];
+    rc = choose_models(&a, path, sizeof path);
+    if (rc >= 0) return rc;
+    return worker ? run_worker(&a.cfg, a.work) : serve(&a.cfg);
 }
 
 int toon_cli_serve(int argc, char **argv)
