@@ -294,142 +294,45 @@ static struct toon_job *load_job(struct slot *s, const struct entry *e, int clai
     return j;
 }
 
-static void run_entry(struct slot *s, const struct entry *e, int claimed)
+/* A job whose style this worker lacks fails at once. */
+static void fail_unknown_style(struct slot *s, const struct entry *e, struct toon_job *j)
+{
+    char msg[300];
+    snprintf(msg, sizeof msg, "worker %s has no style '%s'", s->w->name, j->style_name);
+    toon_job_fail(j, TOON_STATUS_INVALID_ARGUMENT, msg);
+    j->t_end = toon_now();
+    finish(s, j, NULL, NULL);
+    ack(s, e->id);
+}
+
+/* Waits until the job's cost fits beside this process's other jobs (meanwhile the heartbeat
+ * keeps its entry claimed) and reserves it; 0 when the worker is stopping instead. */
+static int reserve(struct slot *s, const struct entry *e, struct toon_job *j, int fits, size_t cost)
 {
     struct worker *w = s->w;
-    struct toon_service *svc = w->svc;
-    struct toon_job *j = load_job(s, e, claimed);
-    if (!j) return;
-    struct toon_err err = {""};
-    j->style = toon_style_find(svc, j->style_name);
-    if (j->style < 0) {
-        char msg[300];
-        snprintf(msg, sizeof msg, "worker %s has no style '%s'", w->name, j->style_name);
-        toon_job_fail(j, TOON_STATUS_INVALID_ARGUMENT, msg);
-        j->t_end = toon_now();
-        finish(s, j, NULL, NULL);
-        ack(s, e->id);
-        toon_job_free(j);
-        return;
-    }
-    toon_job_bind_style(svc, j);
-    const struct toon_model *m = svc->styles[j->style].model;
-    size_t cost = 0, plan = 0;
-    enum toon_status st = toon_admission_cost(svc, m, &j->info, &j->params.cp, j->in_bytes,
-                                              &j->out_w, &j->out_h, &plan, &cost, &err);
-    size_t room = room_of(w);
-    if (st == TOON_STATUS_OK && cost > room) {
-        leave(s, e->id);
-        note_waiting(s, j, cost, room);
-        toon_job_free(j);
-        return;
-    }
-    /* Wait until it fits beside this process's other jobs; meanwhile the heartbeat keeps its
-     * entry claimed. */
     pthread_mutex_lock(&w->mu);
     snprintf(s->entry, sizeof s->entry, "%s", e->id);
     s->job = j;
     s->handed_back = 0;
-    while (st == TOON_STATUS_OK && w->running > 0 && w->reserved + cost > room_of(w) && !*w->stop)
+    while (fits && w->running > 0 && w->reserved + cost > room_of(w) && !*w->stop)
         pthread_cond_wait(&w->cv, &w->mu);
     if (*w->stop) {
         s->entry[0] = 0;
         s->job = NULL;
         pthread_mutex_unlock(&w->mu);
-        leave(s, e->id);
-        toon_job_free(j);
-        return;
+        return 0;
     }
     w->reserved += cost;
     w->running++;
     pthread_mutex_unlock(&w->mu);
+    return 1;
+}
 
-    j->cost_bytes = cost;
-    j->plan_bytes = plan;
-    j->state = TOON_JOB_RUNNING;
-    j->t_start = toon_now();
-    j->progress = 0;
-    j->rss_peak = 0;
-    snprintf(j->worker, sizeof j->worker, "%.90s", s->name);
-    int rc = st == TOON_STATUS_OK ? toon_rjob_update(svc, s->r, j, 1, &err) : 1;
-    j->attempts++;
-    uint8_t *in = NULL;
-    size_t in_len = 0;
-    char tmp[4400] = "", part[300] = "";
-    if (rc == 0) goto ended_elsewhere;
-    if (rc < 0) goto redis_away;
-    if (rc == 2) j->cancel = 1;
-    if (st == TOON_STATUS_OK) st = fetch_input(s, j, &in, &in_len, &err);
-    if (st == TOON_STATUS_UNAVAILABLE) goto redis_away;
-    snprintf(tmp, sizeof tmp, "%s/%.100s-%s.part", svc->work, s->name, j->id);
-    FILE *f = st == TOON_STATUS_OK ? fopen(tmp, "wb") : NULL;
-    if (st == TOON_STATUS_OK && !f) st = toon_job_write_error(errno, "the result", &err);
-    if (st == TOON_STATUS_OK) {
-        struct toon_convert_params cp = j->params.cp;
-        cp.progress = on_progress;
-        cp.progress_ctx = s;
-        cp.cancel = &j->cancel;
-        struct toon_convert_report rep;
-        memset(&rep, 0, sizeof rep);
-        s->last_progress = 0;
-        st = toon_convert(m, in, in_len, &cp, sink_file, f, &rep, &err);
-        if (fclose(f) != 0 && st == TOON_STATUS_OK)
-            st = toon_job_write_error(errno, "the result", &err);
-        toon_job_take_report(j, &rep);
-    }
-    toon_free(in);
-    in = NULL;
-    size_t rss = toon_proc_rss();
-    if (rss > j->rss_peak) j->rss_peak = rss;
-    pthread_mutex_lock(&w->mu);
-    int handed_back = s->handed_back;
-    pthread_mutex_unlock(&w->mu);
-    if (handed_back) { /* stopped before it ended: another worker runs it */
-        j->state = TOON_JOB_QUEUED;
-        j->progress = 0;
-        snprintf(j->note, sizeof j->note,
-                 "worker %.60s stopped while running it; waiting for "
-                 "another worker",
-                 s->name);
-        toon_rjob_update(svc, s->r, j, 0, &err);
-        leave(s, e->id);
-        goto release;
-    }
-    j->t_end = toon_now();
-    if (st == TOON_STATUS_OK) {
-        j->state = TOON_JOB_DONE;
-        j->progress = 1;
-        /* Results are named by job, so a job run twice still has one name. */
-        snprintf(j->out_name, sizeof j->out_name, "toonify_%s.%s", j->id,
-                 toon_format_ext(j->params.cp.format));
-        struct stat sb;
-        j->out_bytes = stat(tmp, &sb) == 0 ? (size_t)sb.st_size : 0;
-        toon_rkey(svc, part, sizeof part, "part", j->id);
-        size_t pl = strlen(part);
-        snprintf(part + pl, sizeof part - pl, ":%.100s", s->name);
-        if (finish(s, j, tmp, part)) {
-            w->done++;
-            toon_log(TOON_LOG_INFO, "%s: job %s done in %.2f s", s->name, j->id,
-                     j->t_end - j->t_start);
-        } else {
-            toon_log(TOON_LOG_INFO, "%s: job %s had ended already; result dropped", s->name, j->id);
-        }
-    } else {
-        toon_job_fail(j, st, err.msg);
-        finish(s, j, NULL, NULL);
-        w->failed++;
-        if (st != TOON_STATUS_CANCELLED)
-            toon_log(TOON_LOG_WARN, "%s: job %s failed: %s", s->name, j->id, err.msg);
-    }
-ended_elsewhere:
-    ack(s, e->id);
-    goto release;
-redis_away:
-    /* The entry stays pending: this worker's claim lapses and the job runs again. */
-    toon_log(TOON_LOG_WARN, "%s: job %s: %s", s->name, j->id, err.msg);
-release:
-    toon_free(in);
-    if (tmp[0]) unlink(tmp);
+/* Gives the reservation back; the last job out records the idle process's size. */
+static void release(struct slot *s, size_t cost)
+{
+    struct worker *w = s->w;
+    struct toon_service *svc = w->svc;
     pthread_mutex_lock(&w->mu);
     s->job = NULL;
     s->entry[0] = 0;
@@ -444,6 +347,149 @@ release:
     }
     pthread_cond_broadcast(&w->cv);
     pthread_mutex_unlock(&w->mu);
+}
+
+/* Converts the input into the file tmp. */
+static enum toon_status convert_to(struct slot *s, struct toon_job *j, const struct toon_model *m,
+                                   const uint8_t *in, size_t in_len, const char *tmp,
+                                   struct toon_err *err)
+{
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return toon_job_write_error(errno, "the result", err);
+    struct toon_convert_params cp = j->params.cp;
+    cp.progress = on_progress;
+    cp.progress_ctx = s;
+    cp.cancel = &j->cancel;
+    struct toon_convert_report rep;
+    memset(&rep, 0, sizeof rep);
+    s->last_progress = 0;
+    enum toon_status st = toon_convert(m, in, in_len, &cp, sink_file, f, &rep, err);
+    if (fclose(f) != 0 && st == TOON_STATUS_OK) st = toon_job_write_error(errno, "the result", err);
+    toon_job_take_report(j, &rep);
+    return st;
+}
+
+/* Publishes a job that ended here: its result (from tmp) or its failure. */
+static void publish(struct slot *s, struct toon_job *j, enum toon_status st, const char *tmp,
+                    const struct toon_err *err)
+{
+    struct worker *w = s->w;
+    j->t_end = toon_now();
+    if (st != TOON_STATUS_OK) {
+        toon_job_fail(j, st, err->msg);
+        finish(s, j, NULL, NULL);
+        w->failed++;
+        if (st != TOON_STATUS_CANCELLED)
+            toon_log(TOON_LOG_WARN, "%s: job %s failed: %s", s->name, j->id, err->msg);
+        return;
+    }
+    j->state = TOON_JOB_DONE;
+    j->progress = 1;
+    /* Results are named by job, so a job run twice still has one name. */
+    snprintf(j->out_name, sizeof j->out_name, "toonify_%s.%s", j->id,
+             toon_format_ext(j->params.cp.format));
+    struct stat sb;
+    j->out_bytes = stat(tmp, &sb) == 0 ? (size_t)sb.st_size : 0;
+    char part[300];
+    toon_rkey(w->svc, part, sizeof part, "part", j->id);
+    size_t pl = strlen(part);
+    snprintf(part + pl, sizeof part - pl, ":%.100s", s->name);
+    if (finish(s, j, tmp, part)) {
+        w->done++;
+        toon_log(TOON_LOG_INFO, "%s: job %s done in %.2f s", s->name, j->id, j->t_end - j->t_start);
+    } else {
+        toon_log(TOON_LOG_INFO, "%s: job %s had ended already; result dropped", s->name, j->id);
+    }
+}
+
+/* What became of a claimed entry: acknowledged (the job ended, here or elsewhere), left
+ * pending for another worker, or left pending because Redis went away. */
+enum entry_outcome { ENTRY_ACK, ENTRY_LEFT, ENTRY_REDIS_AWAY };
+
+/* Runs a reserved job whose record says it is running here: fetches the input, converts it
+ * into tmp (a path of this worker's), publishes the result unless the worker was stopped
+ * meanwhile. */
+static enum entry_outcome run_job(struct slot *s, const struct entry *e, struct toon_job *j,
+                                  enum toon_status st, char *tmp, size_t tmp_size,
+                                  struct toon_err *err)
+{
+    struct worker *w = s->w;
+    struct toon_service *svc = w->svc;
+    uint8_t *in = NULL;
+    size_t in_len = 0;
+    if (st == TOON_STATUS_OK) st = fetch_input(s, j, &in, &in_len, err);
+    if (st == TOON_STATUS_UNAVAILABLE) return ENTRY_REDIS_AWAY;
+    snprintf(tmp, tmp_size, "%s/%.100s-%s.part", svc->work, s->name, j->id);
+    if (st == TOON_STATUS_OK)
+        st = convert_to(s, j, svc->styles[j->style].model, in, in_len, tmp, err);
+    toon_free(in);
+    size_t rss = toon_proc_rss();
+    if (rss > j->rss_peak) j->rss_peak = rss;
+    pthread_mutex_lock(&w->mu);
+    int handed_back = s->handed_back;
+    pthread_mutex_unlock(&w->mu);
+    if (handed_back) { /* stopped before it ended: another worker runs it */
+        j->state = TOON_JOB_QUEUED;
+        j->progress = 0;
+        snprintf(j->note, sizeof j->note,
+                 "worker %.60s stopped while running it; waiting for another worker", s->name);
+        toon_rjob_update(svc, s->r, j, 0, err);
+        leave(s, e->id);
+        return ENTRY_LEFT;
+    }
+    publish(s, j, st, tmp, err);
+    return ENTRY_ACK;
+}
+
+static void run_entry(struct slot *s, const struct entry *e, int claimed)
+{
+    struct worker *w = s->w;
+    struct toon_service *svc = w->svc;
+    struct toon_job *j = load_job(s, e, claimed);
+    if (!j) return;
+    struct toon_err err = {""};
+    j->style = toon_style_find(svc, j->style_name);
+    if (j->style < 0) {
+        fail_unknown_style(s, e, j);
+        toon_job_free(j);
+        return;
+    }
+    toon_job_bind_style(svc, j);
+    size_t cost = 0, plan = 0;
+    enum toon_status st =
+        toon_admission_cost(svc, svc->styles[j->style].model, &j->info, &j->params.cp, j->in_bytes,
+                            &j->out_w, &j->out_h, &plan, &cost, &err);
+    size_t room = room_of(w);
+    if (st == TOON_STATUS_OK && cost > room) {
+        leave(s, e->id);
+        note_waiting(s, j, cost, room);
+        toon_job_free(j);
+        return;
+    }
+    if (!reserve(s, e, j, st == TOON_STATUS_OK, cost)) {
+        leave(s, e->id);
+        toon_job_free(j);
+        return;
+    }
+    j->cost_bytes = cost;
+    j->plan_bytes = plan;
+    j->state = TOON_JOB_RUNNING;
+    j->t_start = toon_now();
+    j->progress = 0;
+    j->rss_peak = 0;
+    snprintf(j->worker, sizeof j->worker, "%.90s", s->name);
+    int rc = st == TOON_STATUS_OK ? toon_rjob_update(svc, s->r, j, 1, &err) : 1;
+    j->attempts++;
+    if (rc == 2) j->cancel = 1;
+    char tmp[4400] = "";
+    enum entry_outcome o = rc == 0  ? ENTRY_ACK /* it ended elsewhere */
+                           : rc < 0 ? ENTRY_REDIS_AWAY
+                                    : run_job(s, e, j, st, tmp, sizeof tmp, &err);
+    if (o == ENTRY_ACK) ack(s, e->id);
+    /* Else the entry stays pending: this worker's claim lapses and the job runs again. */
+    if (o == ENTRY_REDIS_AWAY) toon_log(TOON_LOG_WARN, "%s: job %s: %s", s->name, j->id, err.msg);
+    if (tmp[0]) unlink(tmp);
+    release(s, cost);
     toon_job_free(j);
 }
 
