@@ -4,6 +4,7 @@ toon_library(toon_formats formats
   flatbuf.c
   genweights.c
   graphdef.c
+  graphdef_generator.c
   modeldir.c
   protobuf.c
   sha256.c
