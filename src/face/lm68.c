@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
-#include "face/fnn.h"
+#include "nn/fnn.h"
 #include "formats/tfjs.h"
 
 #define N_BLOCKS 4
