@@ -11,7 +11,7 @@
 
 #include "core/alloc.h"
 #include "face/lm68.h"
-#include "face/tfnet.h"
+#include "nn/tfnet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

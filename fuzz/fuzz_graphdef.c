@@ -1,9 +1,10 @@
 /*
- * Fuzz target for the TF GraphDef reader (src/formats/graphdef.c, protobuf.c): every input is
- * read twice, once strictly (a model loader's path) and once with TOON_GRAPHDEF_ANY_SHAPE so
- * that graphs with tiny fake weights (the seed corpus) reach the guided-filter and
- * normalisation recognition too.  A crash, sanitizer report, leak, an error without a message
- * or a multi-line message is a bug; the recognised weights, when any, must be self-consistent.
+ * Fuzz target for the TF GraphDef reader (src/formats/graphdef.c, graphdef_generator.c,
+ * protobuf.c): every input is read twice, once strictly (a model loader's path) and once with
+ * TOON_GRAPHDEF_ANY_SHAPE so that graphs with tiny fake weights (the seed corpus) reach the
+ * guided-filter and normalisation recognition too.  A crash, sanitizer report, leak, an error
+ * without a message or a multi-line message is a bug; the recognised weights, when any, must be
+ * self-consistent.
  */
 #include <stddef.h>
 #include <stdint.h>

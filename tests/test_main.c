@@ -1,8 +1,6 @@
 /* Runner for tests/test.h. */
 #include "test.h"
 
-#include "core/parallel.h"
-
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,7 +9,6 @@ int test_failed_;
 
 int test_main_(const struct test_case *tests, int n_tests, int argc, char **argv)
 {
-    toon_omp_tame_spinning(argv); /* tests run two at a time: see core/parallel.h */
     int passed = 0, failed = 0;
     for (int i = 0; i < n_tests; i++) {
         if (argc > 1 && !strstr(tests[i].name, argv[1])) continue;

@@ -32,7 +32,7 @@ def _candidates():
 
 
 def load():
-    # As the CLI does (toon_omp_tame_spinning): OpenMP's idle threads spin for a long time by
+    # As the CLI does (toon_cli_omp_tame_spinning): OpenMP's idle threads spin for a long time by
     # default, which costs a loaded or shared machine most of its CPU.  libgomp reads this when
     # it is loaded, so it is set before the library is.
     if "OMP_WAIT_POLICY" not in os.environ:

@@ -7,6 +7,7 @@ set(toon_cli_sources
   cli_models.c
   cli_serve.c
   main.c
+  omp_spin.c
   outputs.c
   util.c)
 list(TRANSFORM toon_cli_sources PREPEND ${CMAKE_CURRENT_LIST_DIR}/)

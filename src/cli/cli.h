@@ -6,6 +6,15 @@
 
 #include "toonify/toonify.h"
 
+/* Called first thing in main(): makes OpenMP's idle threads sleep after a short spin.  libgomp's
+ * default (300,000 spins) lets two busy processes on the same cores starve each other: two
+ * 1024 px conversions at once took 6-123 s with it and 3.2-3.4 s with 1000 spins, while one
+ * conversion alone measured the same either way (within this machine's noise).  libgomp reads
+ * GOMP_SPINCOUNT when it is loaded, before main, so this sets it and executes the program
+ * again, once; a setting the user made (GOMP_SPINCOUNT or OMP_WAIT_POLICY) is left alone, and
+ * if the program cannot be executed again it just goes on (omp_spin.c). */
+void toon_cli_omp_tame_spinning(char **argv);
+
 int toon_cli_convert(int argc, char **argv);
 int toon_cli_info(int argc, char **argv);
 int toon_cli_identify(int argc, char **argv);

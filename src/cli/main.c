@@ -11,11 +11,10 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "core/parallel.h"
 
 int main(int argc, char **argv)
 {
-    toon_omp_tame_spinning(argv);
+    toon_cli_omp_tame_spinning(argv);
     signal(SIGPIPE, SIG_IGN);
     if (argc > 1 && strcmp(argv[1], "info") == 0) return toon_cli_info(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "identify") == 0) return toon_cli_identify(argc - 1, argv + 1);

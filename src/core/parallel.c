@@ -3,9 +3,6 @@
 
 #include <omp.h>
 #include <sched.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "core/alloc.h"
 
@@ -49,15 +46,4 @@ void toon_parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx)
         for (int i = 0; i < n; i++) fn(ctx, i);
         toon_alloc_scope_enter(prev);
     }
-}
-
-void toon_omp_tame_spinning(char **argv)
-{
-    if (getenv("GOMP_SPINCOUNT") || getenv("OMP_WAIT_POLICY")) return;
-    /* Under valgrind the new program would run outside it. */
-    const char *pre = getenv("LD_PRELOAD");
-    if (pre && strstr(pre, "vgpreload")) return;
-    if (setenv("GOMP_SPINCOUNT", "1000", 1) != 0) return;
-    execv("/proc/self/exe", argv);
-    /* Not executed again (no /proc): the default spinning stays. */
 }

@@ -1,9 +1,8 @@
 /*
- * Similarity alignment of the five points to the 288x288 template (spec/PIPELINE.md §5.4),
- * affine warps of u8 images, and the generated head mask.
+ * Similarity alignment of the five points to the 288x288 template (spec/PIPELINE.md §5.4)
+ * and the generated head mask.  The warp into the crop is image/affine.h's.
  */
 #include <math.h>
-#include <string.h>
 
 #include "face/face.h"
 
@@ -43,49 +42,6 @@ int toon_face_similarity(const float (*src)[2], const float (*dst)[2], int n, do
     m[4] = a;
     m[5] = mdy - (b * msx + a * msy);
     return 1;
-}
-
-int toon_affine_invert(const double m[6], double inv[6])
-{
-    double det = m[0] * m[4] - m[1] * m[3];
-    if (!(fabs(det) > 1e-12)) return 0;
-    double id = 1.0 / det;
-    inv[0] = m[4] * id;
-    inv[1] = -m[1] * id;
-    inv[3] = -m[3] * id;
-    inv[4] = m[0] * id;
-    inv[2] = -(inv[0] * m[2] + inv[1] * m[5]);
-    inv[5] = -(inv[3] * m[2] + inv[4] * m[5]);
-    return 1;
-}
-
-void toon_warp_affine_u8(const uint8_t *src, int sw, int sh, int c, uint8_t *dst, int dw, int dh,
-                         const double m[6], uint8_t border)
-{
-    for (int y = 0; y < dh; y++)
-        for (int x = 0; x < dw; x++) {
-            double sx = m[0] * x + m[1] * y + m[2], sy = m[3] * x + m[4] * y + m[5];
-            double fx = floor(sx), fy = floor(sy);
-            int x0 = (int)fx, y0 = (int)fy;
-            float tx = (float)(sx - fx), ty = (float)(sy - fy);
-            uint8_t *o = dst + ((size_t)y * dw + x) * c;
-            if (!(sx > -2 && sy > -2 && sx < sw + 1 && sy < sh + 1)) {
-                memset(o, border, (size_t)c);
-                continue;
-            }
-            for (int ch = 0; ch < c; ch++) {
-                float v[4];
-                for (int k = 0; k < 4; k++) {
-                    int xx = x0 + (k & 1), yy = y0 + (k >> 1);
-                    v[k] = xx >= 0 && yy >= 0 && xx < sw && yy < sh
-                               ? src[((size_t)yy * sw + xx) * c + ch]
-                               : border;
-                }
-                float top = v[0] + (v[1] - v[0]) * tx, bot = v[2] + (v[3] - v[2]) * tx;
-                float r = top + (bot - top) * ty + 0.5f;
-                o[ch] = (uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r);
-            }
-        }
 }
 
 void toon_face_mask_generate(float *mask, int n)

@@ -3,18 +3,15 @@ toon_library(toon_face face
   align.c
   detect.c
   fivepts.c
-  fnn.c
   landmarks.c
   lm68.c
   models.c
-  pupil.c
-  tfnet.c)
+  pupil.c)
 target_link_libraries(toon_face PUBLIC toon_nn toon_image toon_formats)
 
-# Its own link line: cJSON parses the landmark net's weights manifest.  The face nets'
-# kernels are plain C loops written for the vectoriser, so they get -O3 in optimised builds.
-pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
-target_link_libraries(toon_face PRIVATE PkgConfig::CJSON)
+# The face path's loops (decoding the nets' outputs, the landmark net's blocks) are plain C
+# written for the vectoriser, as the nets' kernels (nn/fnn.c) are, so they get -O3 in optimised
+# builds.
 target_compile_options(toon_face PRIVATE $<$<NOT:$<CONFIG:Debug>>:-O3>)
 # The pupil finder reproduces OpenCV's double-precision Otsu search bit for bit: no fused
 # multiply-adds there, whatever the compiler's default.

@@ -64,15 +64,6 @@ extern const float toon_face_template[5][2];
  * Returns 0 when the points are degenerate.
  */
 int toon_face_similarity(const float (*src)[2], const float (*dst)[2], int n, double m[6]);
-/* Inverse of a 2x3 affine matrix; 0 when singular. */
-int toon_affine_invert(const double m[6], double inv[6]);
-
-/*
- * Warps: dst(x, y) = src(m * (x, y)), bilinear, border value `border` outside src.
- * u8 images with c channels, tight rows.
- */
-void toon_warp_affine_u8(const uint8_t *src, int sw, int sh, int c, uint8_t *dst, int dw, int dh,
-                         const double m[6], uint8_t border);
 /* The generated feathered-ellipse mask: [n][n] floats in 0..1. */
 void toon_face_mask_generate(float *mask, int n);
 

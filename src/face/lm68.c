@@ -1,6 +1,6 @@
 /*
- * The face-api landmark net: manifest parsing (cJSON, allocations routed to the counting
- * allocator), dequantisation, and the forward pass built from fnn.h kernels.
+ * The face-api landmark net: the tensors it reads from its tfjs manifest (formats/tfjs.h)
+ * and the forward pass built from fnn.h kernels.
  *
  * Network (face-api FaceLandmark68Net): four dense blocks, then a 7x7 average and a fully
  * connected layer.  In a block, out1 = relu(conv0(x)) at stride 2, out2 = sep1(out1),
@@ -10,13 +10,13 @@
  */
 #include "face/lm68.h"
 
-#include <cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
-#include "face/fnn.h"
+#include "nn/fnn.h"
+#include "formats/tfjs.h"
 
 #define N_BLOCKS 4
 #define N_SEP    4 /* conv0..conv3 per block */
@@ -37,39 +37,10 @@ struct toon_lm68 {
     size_t bytes;
 };
 
-/* One expected tensor: its name, shape and where its values go. */
-struct want {
-    char name[40];
-    int rank, dims[4];
-    float **dst;
-    size_t offset; /* in floats, inside the pool */
-    int found;
-};
-
 #define N_WANT (N_BLOCKS * N_SEP * 3 + 2 - 1)
 
-static void set_want(struct want *w, const char *name, int rank, int d0, int d1, int d2, int d3,
-                     float **dst)
-{
-    snprintf(w->name, sizeof w->name, "%s", name);
-    w->rank = rank;
-    w->dims[0] = d0;
-    w->dims[1] = d1;
-    w->dims[2] = d2;
-    w->dims[3] = d3;
-    w->dst = dst;
-    w->found = 0;
-}
-
-static size_t want_elems(const struct want *w)
-{
-    size_t n = 1;
-    for (int i = 0; i < w->rank; i++) n *= (size_t)w->dims[i];
-    return n;
-}
-
 /* Fills the table of tensors the net needs; returns their count. */
-static int build_wants(struct toon_lm68 *net, struct want *w)
+static int build_wants(struct toon_lm68 *net, struct toon_tfjs_want *w)
 {
     int n = 0;
     char name[40];
@@ -79,30 +50,20 @@ static int build_wants(struct toon_lm68 *net, struct want *w)
             struct sep *s = &net->conv[b][k];
             int ci = k == 0 ? cin : c;
             if (b == 0 && k == 0) {
-                set_want(&w[n++], "dense0/conv0/filters", 4, 3, 3, 3, c, &s->pw);
+                toon_tfjs_want_set(&w[n++], "dense0/conv0/filters", 4, 3, 3, 3, c, &s->pw);
             } else {
                 snprintf(name, sizeof name, "dense%d/conv%d/depthwise_filter", b, k);
-                set_want(&w[n++], name, 4, 3, 3, ci, 1, &s->dw);
+                toon_tfjs_want_set(&w[n++], name, 4, 3, 3, ci, 1, &s->dw);
                 snprintf(name, sizeof name, "dense%d/conv%d/pointwise_filter", b, k);
-                set_want(&w[n++], name, 4, 1, 1, ci, c, &s->pw);
+                toon_tfjs_want_set(&w[n++], name, 4, 1, 1, ci, c, &s->pw);
             }
             snprintf(name, sizeof name, "dense%d/conv%d/bias", b, k);
-            set_want(&w[n++], name, 1, c, 0, 0, 0, &s->b);
+            toon_tfjs_want_set(&w[n++], name, 1, c, 0, 0, 0, &s->b);
         }
     }
-    set_want(&w[n++], "fc/weights", 2, 256, 136, 0, 0, &net->fc_w);
-    set_want(&w[n++], "fc/bias", 1, 136, 0, 0, 0, &net->fc_b);
+    toon_tfjs_want_set(&w[n++], "fc/weights", 2, 256, 136, 0, 0, &net->fc_w);
+    toon_tfjs_want_set(&w[n++], "fc/bias", 1, 136, 0, 0, 0, &net->fc_b);
     return n;
-}
-
-static void *hook_malloc(size_t n)
-{
-    return toon_malloc(n);
-}
-
-static void hook_free(void *p)
-{
-    toon_free(p);
 }
 
 void toon_lm68_free(struct toon_lm68 *net)
@@ -117,166 +78,25 @@ size_t toon_lm68_bytes(const struct toon_lm68 *net)
     return net->bytes;
 }
 
-static enum toon_status bad(struct toon_err *err, const char *what, const char *name)
-{
-    return toon_err_set(err, TOON_STATUS_MODEL, "bad landmark manifest: %s%s%s", what,
-                        name ? ": " : "", name ? name : "");
-}
-
-/* A JSON number that is a whole number in [lo, hi]. */
-static int json_int(const cJSON *j, int lo, int hi, int *out)
-{
-    if (!cJSON_IsNumber(j)) return 0;
-    double v = j->valuedouble;
-    if (!(v >= lo && v <= hi) || v != floor(v)) return 0;
-    *out = (int)v;
-    return 1;
-}
-
-/* Checks one manifest entry and, in the filling pass, dequantises it from bin. */
-static enum toon_status read_entry(const cJSON *e, struct want *wants, int n_wants,
-                                   const uint8_t *bin, size_t bin_len, size_t *pos, float *pool,
-                                   struct toon_err *err)
-{
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
-    const cJSON *shape = cJSON_GetObjectItemCaseSensitive(e, "shape");
-    const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(e, "dtype");
-    const cJSON *quant = cJSON_GetObjectItemCaseSensitive(e, "quantization");
-    if (!cJSON_IsString(name) || !name->valuestring) return bad(err, "entry without a name", NULL);
-    const char *nm = name->valuestring;
-    if (!cJSON_IsArray(shape)) return bad(err, "no shape", nm);
-    if (!cJSON_IsString(dtype) || strcmp(dtype->valuestring, "float32") != 0)
-        return bad(err, "dtype is not float32", nm);
-    int rank = cJSON_GetArraySize(shape), dims[4];
-    if (rank < 0 || rank > 4) return bad(err, "rank out of range", nm);
-    size_t n = 1;
-    for (int i = 0; i < rank; i++) {
-        if (!json_int(cJSON_GetArrayItem(shape, i), 0, 1 << 20, &dims[i]))
-            return bad(err, "bad dimension", nm);
-        if (!toon_size_mul(n, (size_t)dims[i], &n) || n > ((size_t)1 << 28))
-            return bad(err, "tensor too large", nm);
-    }
-    /* Quantised uint8 (q * scale + min) or plain float32. */
-    int q8 = 0;
-    double scale = 1, mn = 0;
-    if (quant) {
-        const cJSON *qd = cJSON_GetObjectItemCaseSensitive(quant, "dtype");
-        const cJSON *qs = cJSON_GetObjectItemCaseSensitive(quant, "scale");
-        const cJSON *qm = cJSON_GetObjectItemCaseSensitive(quant, "min");
-        if (!cJSON_IsObject(quant) || !cJSON_IsString(qd) || strcmp(qd->valuestring, "uint8") ||
-            !cJSON_IsNumber(qs) || !cJSON_IsNumber(qm) || !isfinite(qs->valuedouble) ||
-            !isfinite(qm->valuedouble))
-            return bad(err, "unsupported quantization (only uint8 with scale and min)", nm);
-        q8 = 1;
-        scale = qs->valuedouble;
-        mn = qm->valuedouble;
-    }
-    size_t n_bytes = q8 ? n : n * 4;
-    if (n_bytes > bin_len - *pos) return bad(err, "tensors run past the end of the .bin", nm);
-    const uint8_t *src = bin + *pos;
-    *pos += n_bytes;
-    struct want *w = NULL;
-    for (int i = 0; i < n_wants; i++)
-        if (strcmp(wants[i].name, nm) == 0) w = &wants[i];
-    if (!w) return TOON_STATUS_OK; /* a tensor the net does not use: skipped */
-    if (!pool) {
-        if (w->found) return bad(err, "tensor listed twice", nm);
-        w->found = 1;
-        if (rank != w->rank) return bad(err, "unexpected shape", nm);
-        for (int i = 0; i < rank; i++)
-            if (dims[i] != w->dims[i]) return bad(err, "unexpected shape", nm);
-        return TOON_STATUS_OK;
-    }
-    float *dst = pool + w->offset;
-    for (size_t i = 0; i < n; i++) {
-        if (q8) {
-            dst[i] = (float)(src[i] * scale + mn);
-        } else {
-            uint32_t u = (uint32_t)src[4 * i] | (uint32_t)src[4 * i + 1] << 8 |
-                         (uint32_t)src[4 * i + 2] << 16 | (uint32_t)src[4 * i + 3] << 24;
-            float f;
-            memcpy(&f, &u, 4);
-            dst[i] = isfinite(f) ? f : 0.0f;
-        }
-    }
-    return TOON_STATUS_OK;
-}
-
-/* One pass over every entry of every group. */
-static enum toon_status walk(const cJSON *root, struct want *wants, int n_wants, const uint8_t *bin,
-                             size_t bin_len, float *pool, struct toon_err *err)
-{
-    size_t pos = 0;
-    if (!cJSON_IsArray(root)) return bad(err, "not a JSON array of weight groups", NULL);
-    const cJSON *g;
-    cJSON_ArrayForEach(g, root)
-    {
-        const cJSON *ws = cJSON_GetObjectItemCaseSensitive(g, "weights");
-        if (!cJSON_IsObject(g) || !cJSON_IsArray(ws))
-            return bad(err, "group without weights", NULL);
-        const cJSON *e;
-        cJSON_ArrayForEach(e, ws)
-        {
-            if (!cJSON_IsObject(e)) return bad(err, "weight entry is not an object", NULL);
-            enum toon_status st = read_entry(e, wants, n_wants, bin, bin_len, &pos, pool, err);
-            if (st != TOON_STATUS_OK) return st;
-        }
-    }
-    if (pos != bin_len)
-        return toon_err_set(err, TOON_STATUS_MODEL,
-                            "bad landmark manifest: tensors add up to %zu bytes, the .bin has %zu",
-                            pos, bin_len);
-    return TOON_STATUS_OK;
-}
-
 enum toon_status toon_lm68_load_memory(const char *json, size_t json_len, const uint8_t *bin,
                                        size_t bin_len, struct toon_lm68 **out, struct toon_err *err)
 {
-    struct want wants[N_WANT];
-    enum toon_status st;
-    cJSON *root = NULL;
+    struct toon_tfjs_want wants[N_WANT];
+    size_t total;
     *out = NULL;
     struct toon_lm68 *net = toon_calloc(1, sizeof *net);
     if (!net) return toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory");
     int n_wants = build_wants(net, wants);
-    cJSON_Hooks hooks = {hook_malloc, hook_free};
-    cJSON_InitHooks(&hooks);
-    if (json_len > ((size_t)1 << 24)) {
-        st = bad(err, "manifest larger than 16 MB", NULL);
-        goto fail;
+    enum toon_status st =
+        toon_tfjs_read(json, json_len, bin, bin_len, wants, n_wants, TOON_FNN_SLACK,
+                       "landmark manifest", &net->pool, &total, err);
+    if (st != TOON_STATUS_OK) {
+        toon_lm68_free(net);
+        return st;
     }
-    root = cJSON_ParseWithLength(json, json_len);
-    if (!root) {
-        st = bad(err, "not valid JSON", NULL);
-        goto fail;
-    }
-    if ((st = walk(root, wants, n_wants, bin, bin_len, NULL, err)) != TOON_STATUS_OK) goto fail;
-    size_t total = 0;
-    for (int i = 0; i < n_wants; i++) {
-        if (!wants[i].found) {
-            st = bad(err, "missing tensor", wants[i].name);
-            goto fail;
-        }
-        wants[i].offset = total;
-        total += (want_elems(&wants[i]) + 15) & ~(size_t)15;
-    }
-    total += TOON_FNN_SLACK;
-    net->pool = toon_malloc(total * sizeof(float));
-    if (!net->pool) {
-        st = toon_err_set(err, TOON_STATUS_NO_MEMORY, "out of memory");
-        goto fail;
-    }
-    if ((st = walk(root, wants, n_wants, bin, bin_len, net->pool, err)) != TOON_STATUS_OK)
-        goto fail;
-    for (int i = 0; i < n_wants; i++) *wants[i].dst = net->pool + wants[i].offset;
     net->bytes = sizeof *net + total * sizeof(float) + 2 * toon_alloc_overhead();
-    cJSON_Delete(root);
     *out = net;
     return TOON_STATUS_OK;
-fail:
-    cJSON_Delete(root);
-    toon_lm68_free(net);
-    return st;
 }
 
 /* Largest activation: 56 x 56 x 32 floats; a block keeps out1..out4 and a scratch. */

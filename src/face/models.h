@@ -3,7 +3,7 @@
 #define TOON_FACE_MODELS_H
 
 #include "face/lm68.h"
-#include "face/tfnet.h"
+#include "nn/tfnet.h"
 
 struct toon_face_models {
     struct toon_tfnet *det_short; /* BlazeFace short range, 128x128 */

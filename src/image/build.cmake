@@ -1,5 +1,7 @@
-# toon_image: streaming readers and writers of JPEG, PNG, WebP and raw pixels, EXIF, resizing.
+# toon_image: streaming readers and writers of JPEG, PNG, WebP and raw pixels, EXIF, resizing,
+# bilinear sampling and affine warps.
 toon_library(toon_image image
+  affine.c
   exif.c
   image.c
   jpeg_dec.c

@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/parallel.h"
 #include "face/face.h"
+#include "image/affine.h"
 #include "image/codec.h"
 #include "image/resize.h"
 #include "nn/model.h"
@@ -421,37 +422,6 @@ static int cmp_area(const void *a, const void *b)
     return sa < sb ? 1 : sa > sb ? -1 : 0;
 }
 
-/* Bilinear sample of a [n][n] float map or u8 [n][n][3] image with border 0. */
-static float sample_mask(const float *m, int n, double x, double y)
-{
-    double fx = floor(x), fy = floor(y);
-    int x0 = (int)fx, y0 = (int)fy;
-    float tx = (float)(x - fx), ty = (float)(y - fy), v[4];
-    for (int k = 0; k < 4; k++) {
-        int xx = x0 + (k & 1), yy = y0 + (k >> 1);
-        v[k] = xx >= 0 && yy >= 0 && xx < n && yy < n ? m[(size_t)yy * n + xx] : 0.0f;
-    }
-    float top = v[0] + (v[1] - v[0]) * tx, bot = v[2] + (v[3] - v[2]) * tx;
-    return top + (bot - top) * ty;
-}
-
-static void sample_rgb(const uint8_t *img, int n, double x, double y, float out[3])
-{
-    double fx = floor(x), fy = floor(y);
-    int x0 = (int)fx, y0 = (int)fy;
-    float tx = (float)(x - fx), ty = (float)(y - fy);
-    for (int c = 0; c < 3; c++) {
-        float v[4];
-        for (int k = 0; k < 4; k++) {
-            int xx = x0 + (k & 1), yy = y0 + (k >> 1);
-            v[k] =
-                xx >= 0 && yy >= 0 && xx < n && yy < n ? img[((size_t)yy * n + xx) * 3 + c] : 0.0f;
-        }
-        float top = v[0] + (v[1] - v[0]) * tx, bot = v[2] + (v[3] - v[2]) * tx;
-        out[c] = top + (bot - top) * ty;
-    }
-}
-
 /* Warps head (and mask) back into res with m (crop -> image): res = a * head + (1 - a) * res. */
 static void blend_head(struct toon_image *res, const uint8_t *head, const float *mask,
                        const double m[6])
@@ -479,10 +449,12 @@ static void blend_head(struct toon_image *res, const uint8_t *head, const float 
         for (int x = x0; x < x1; x++) {
             double cx = inv[0] * x + inv[1] * y + inv[2], cy = inv[3] * x + inv[4] * y + inv[5];
             if (cx <= -1 || cy <= -1 || cx >= CROP || cy >= CROP) continue;
-            float a = sample_mask(mask, CROP, cx, cy);
+            struct toon_bilinear b;
+            toon_bilinear_at(cx, cy, &b);
+            float a = toon_bilinear_f32(mask, CROP, CROP, 0.0f, &b);
             if (a <= 0) continue;
             float h[3];
-            sample_rgb(head, CROP, cx, cy, h);
+            for (int c = 0; c < 3; c++) h[c] = toon_bilinear_u8(head, CROP, CROP, 3, c, 0.0f, &b);
             uint8_t *o = res->data + (size_t)y * res->stride + (size_t)x * 3;
             for (int c = 0; c < 3; c++) {
                 float v = a * h[c] + (1.0f - a) * o[c] + 0.5f;

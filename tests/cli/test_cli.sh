@@ -157,5 +157,27 @@ check "official mode without --size: the input's size, the same bytes as --size 
 check "--help and --version" \
     bash -c "$T --help | grep -q 'usage: toonify' && $T --version | grep -q '^toonify '"
 
+# Issue 18 (5): the CLI (not the library) sets OpenMP's spin count for itself, executing
+# itself again with GOMP_SPINCOUNT=1000, unless the user set it or OMP_WAIT_POLICY.
+# spin_env ENV...: toonify's GOMP_SPINCOUNT (empty: none) while it waits on a stdin that
+# stays open, with ENV added to an environment without either variable.
+spin_env() {
+    rm -f "$W/fifo" && mkfifo "$W/fifo"
+    env -u GOMP_SPINCOUNT -u OMP_WAIT_POLICY "$@" "$T" - -o "$W/spin.png" <"$W/fifo" 2>/dev/null &
+    local pid=$! v="" i
+    exec 9>"$W/fifo"
+    for i in $(seq 50); do
+        v=$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | sed -n 's/^GOMP_SPINCOUNT=//p')
+        [[ -n $v ]] && break
+        sleep 0.1
+    done
+    exec 9>&-
+    wait "$pid"
+    echo "$v"
+}
+check "the CLI sets GOMP_SPINCOUNT=1000 for itself, unless the user set it or OMP_WAIT_POLICY" \
+    bash -c "$(declare -f spin_env); T=$T W=$W; [[ \$(spin_env) == 1000 ]] && \
+        [[ \$(spin_env GOMP_SPINCOUNT=5) == 5 ]] && [[ -z \$(spin_env OMP_WAIT_POLICY=passive) ]]"
+
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]

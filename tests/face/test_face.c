@@ -10,6 +10,7 @@
 #include "core/alloc.h"
 #include "face/face.h"
 #include "face/lm68.h"
+#include "image/affine.h"
 #include "image/codec.h"
 #include "test.h"
 
@@ -196,20 +197,6 @@ static void test_similarity_synthetic(void)
     CHECK(!toon_face_similarity((const float(*)[2])same, (const float(*)[2])same, 5, m));
 }
 
-/* Warping a synthetic image with a known similarity puts a marked pixel where expected. */
-static void test_warp_synthetic(void)
-{
-    enum { W = 64 };
-    uint8_t src[W * W], dst[W * W];
-    memset(src, 0, sizeof src);
-    src[20 * W + 30] = 255;
-    /* dst(x, y) = src(x + 10, y + 5) */
-    double m[6] = {1, 0, 10, 0, 1, 5};
-    toon_warp_affine_u8(src, W, W, 1, dst, W, W, m, 7);
-    CHECK_EQ(dst[15 * W + 20], 255);
-    CHECK_EQ(dst[W * W - 1], 7); /* outside the source: the border value */
-}
-
 static void test_mask_generated(void)
 {
     float *mask = malloc(288 * 288 * sizeof(float));
@@ -299,7 +286,6 @@ static const struct test_case tests[] = {
     {"landmarks_sanity", test_landmarks_sanity},
     {"landmarks_shift", test_landmarks_shift},
     {"similarity_synthetic", test_similarity_synthetic},
-    {"warp_synthetic", test_warp_synthetic},
     {"mask_generated", test_mask_generated},
     {"manifest_hostile", test_manifest_hostile},
     {"models_missing", test_models_missing},

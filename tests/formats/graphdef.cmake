@@ -1,5 +1,5 @@
 # --- TF GraphDef reader, SHA-256 and model directories (src/formats/protobuf.c, graphdef.c,
-# sha256.c, modeldir.c).  pbwrite.c writes the test graphs; tools/make_pb.c uses it too.
+# graphdef_generator.c, sha256.c, modeldir.c).  pbwrite.c writes the test graphs; tools/make_pb.c uses it too.
 toon_test(test_graphdef LABELS unit
           SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_graphdef.c ${CMAKE_CURRENT_LIST_DIR}/pbwrite.c
           LIBS toon_formats)

@@ -17,3 +17,8 @@ toon_test(test_image_heap LABELS unit
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_image_heap.c ${CMAKE_CURRENT_LIST_DIR}/../heap_meter.c
   LIBS toon_image PkgConfig::SPNG PkgConfig::WEBP JPEG::JPEG)
 target_include_directories(test_image_heap PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+
+# Bilinear sampling, affine inversion and warps.
+toon_test(test_image_affine LABELS unit
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_image_affine.c
+  LIBS toon_image)

@@ -4,7 +4,7 @@
  * over whole network runs instead.  The innermost loops run over channels so the compiler
  * vectorises them.
  */
-#include "face/fnn.h"
+#include "nn/fnn.h"
 
 #include <float.h>
 #include <math.h>

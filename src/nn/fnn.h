@@ -8,8 +8,8 @@
  * weights stored [kh][kw][cin][cout]) and run on the calling thread.  Batch is always 1.
  * Thread-safety: the functions are pure.
  */
-#ifndef TOON_FACE_FNN_H
-#define TOON_FACE_FNN_H
+#ifndef TOON_NN_FNN_H
+#define TOON_NN_FNN_H
 
 #include <stddef.h>
 

@@ -2,12 +2,12 @@
  * The TFLite float interpreter for the face detectors (see tfnet.h).  Loading does all the
  * checking: after it, a run cannot meet an inconsistent shape.
  */
-#include "face/tfnet.h"
+#include "nn/tfnet.h"
 
 #include <string.h>
 
 #include "core/alloc.h"
-#include "face/fnn.h"
+#include "nn/fnn.h"
 #include "formats/tflite.h"
 
 #define MAX_ELEMS ((size_t)1 << 26) /* any one activation: 256 MB of floats is not a face net */

@@ -12,8 +12,8 @@
  *
  * Thread-safety: a loaded net is immutable; runs may happen in parallel.
  */
-#ifndef TOON_FACE_TFNET_H
-#define TOON_FACE_TFNET_H
+#ifndef TOON_NN_TFNET_H
+#define TOON_NN_TFNET_H
 
 #include <stddef.h>
 #include <stdint.h>
