@@ -91,6 +91,9 @@ size_t toon_model_bytes(const struct toon_model *m);
 
 /* ---- the generator ---------------------------------------------------------------------- */
 enum toon_precision { TOON_PRECISION_FP32, TOON_PRECISION_FAST };
+/* "fp32", "fast"; the precision of such a name: 0 when it is none (case matters). */
+const char *toon_precision_name(enum toon_precision precision);
+int toon_precision_from_name(const char *name, enum toon_precision *out);
 
 struct toon_generator_params {
     enum toon_precision precision;
@@ -133,6 +136,9 @@ enum toon_mode {
     TOON_MODE_OFFICIAL, /* the DCT-Net compound pipeline as the reference runs it (720 rule) */
     TOON_MODE_HD,       /* the compound pipeline at the output resolution, quirks fixed */
 };
+/* "plain", "official", "hd"; the mode of such a name: 0 when it is none (case matters). */
+const char *toon_mode_name(enum toon_mode mode);
+int toon_mode_from_name(const char *name, enum toon_mode *out);
 
 struct toon_convert_params {
     enum toon_mode mode;

@@ -71,7 +71,8 @@ static const char usage[] =
     "9 internal error.  With several inputs, the first failure's code (the others still run).\n";
 
 struct opts {
-    const char *output, *model, *format, *style, *face_models, *mode;
+    const char *output, *model, *format, *style, *face_models;
+    int mode_given; /* --mode: o.cp.mode is the user's, else it follows the models found */
     int no_faces, size_given;
     struct toon_convert_params cp;
     size_t max_memory;
@@ -439,11 +440,7 @@ int toon_cli_convert(int argc, char **argv)
             if (!parse_int(optarg, 1, 1024, &o.threads)) return bad_value("threads", optarg);
             break;
         case OPT_PRECISION:
-            if (strcmp(optarg, "fp32") == 0)
-                o.cp.gen.precision = TOON_PRECISION_FP32;
-            else if (strcmp(optarg, "fast") == 0)
-                o.cp.gen.precision = TOON_PRECISION_FAST;
-            else
+            if (!toon_precision_from_name(optarg, &o.cp.gen.precision))
                 return bad_value("precision (fp32 or fast)", optarg);
             break;
         case OPT_MAXMEM:
@@ -466,9 +463,9 @@ int toon_cli_convert(int argc, char **argv)
             o.no_faces = 1;
             break;
         case OPT_MODE:
-            if (strcmp(optarg, "plain") && strcmp(optarg, "official") && strcmp(optarg, "hd"))
+            if (!toon_mode_from_name(optarg, &o.cp.mode))
                 return bad_value("mode (hd, official or plain)", optarg);
-            o.mode = optarg;
+            o.mode_given = 1;
             break;
         case 'v':
             o.verbose = 1;
@@ -501,7 +498,7 @@ int toon_cli_convert(int argc, char **argv)
     toon_set_threads(o.threads);
     struct toon_cli_models found;
     char msg[2048];
-    int want_faces = !o.no_faces && !(o.mode && strcmp(o.mode, "plain") == 0);
+    int want_faces = !o.no_faces && !(o.mode_given && o.cp.mode == TOON_MODE_PLAIN);
     if (!toon_cli_resolve_models(o.model, o.style, o.face_models, want_faces, &found, msg,
                                  sizeof msg)) {
         if (o.style || o.face_models)
@@ -527,18 +524,12 @@ int toon_cli_convert(int argc, char **argv)
     o.cp.head_model = head;
     o.cp.face_models = found.faces;
     o.cp.alpha_path = found.alpha[0] ? found.alpha : NULL;
-    if (!o.mode)
-        o.cp.mode = found.faces ? TOON_MODE_HD : TOON_MODE_PLAIN;
-    else
-        o.cp.mode = strcmp(o.mode, "official") == 0 ? TOON_MODE_OFFICIAL
-                    : strcmp(o.mode, "hd") == 0     ? TOON_MODE_HD
-                                                    : TOON_MODE_PLAIN;
-    static const char *mode_names[] = {"plain", "official", "hd"};
+    if (!o.mode_given) o.cp.mode = found.faces ? TOON_MODE_HD : TOON_MODE_PLAIN;
     if (o.verbose)
         fprintf(stderr, "toonify: style %s: %s (%s), %s mode, faces %s, %d threads, %s\n",
-                found.style, found.bg, toon_model_description(m), mode_names[o.cp.mode],
+                found.style, found.bg, toon_model_description(m), toon_mode_name(o.cp.mode),
                 found.faces ? "on" : "off", toon_get_threads(),
-                o.cp.gen.precision == TOON_PRECISION_FAST ? "fast" : "fp32");
+                toon_precision_name(o.cp.gen.precision));
 
     /* The reference pipeline gives back the input's size: so does official mode unless asked. */
     if (o.cp.mode == TOON_MODE_OFFICIAL && !o.size_given) o.cp.size = 0;

@@ -131,6 +131,24 @@ struct toon_generator_params toon_generator_default_params(void)
     return p;
 }
 
+const char *toon_precision_name(enum toon_precision precision)
+{
+    return precision == TOON_PRECISION_FAST   ? "fast"
+           : precision == TOON_PRECISION_FP32 ? "fp32"
+                                              : "?";
+}
+
+int toon_precision_from_name(const char *name, enum toon_precision *out)
+{
+    if (name && strcmp(name, "fp32") == 0)
+        *out = TOON_PRECISION_FP32;
+    else if (name && strcmp(name, "fast") == 0)
+        *out = TOON_PRECISION_FAST;
+    else
+        return 0;
+    return 1;
+}
+
 static struct toon_genx_params genx_params(const struct toon_generator_params *p)
 {
     struct toon_genx_params g = {16, 0, 0, 0, 0};

@@ -33,6 +33,23 @@ struct toon_convert_params toon_convert_default_params(void)
     return p;
 }
 
+static const char *const mode_names[] = {"plain", "official", "hd"};
+
+const char *toon_mode_name(enum toon_mode mode)
+{
+    return (unsigned)mode < sizeof mode_names / sizeof mode_names[0] ? mode_names[mode] : "?";
+}
+
+int toon_mode_from_name(const char *name, enum toon_mode *out)
+{
+    for (size_t i = 0; name && i < sizeof mode_names / sizeof mode_names[0]; i++)
+        if (strcmp(name, mode_names[i]) == 0) {
+            *out = (enum toon_mode)i;
+            return 1;
+        }
+    return 0;
+}
+
 enum toon_status toon_probe(const uint8_t *data, size_t len, struct toon_image_info *info,
                             struct toon_err *err)
 {

@@ -34,9 +34,8 @@ cJSON *toon_job_json(const struct toon_service *svc, const struct toon_job *j)
                             (double)((int)(j->params.cp.strength * 1000 + 0.5f)) / 1000.0);
     cJSON_AddStringToObject(p, "format", toon_format_ext(j->params.cp.format));
     cJSON_AddNumberToObject(p, "quality", j->params.cp.quality);
-    cJSON_AddStringToObject(p, "precision",
-                            j->params.cp.gen.precision == TOON_PRECISION_FAST ? "fast" : "fp32");
-    cJSON_AddStringToObject(p, "mode", j->params.mode);
+    cJSON_AddStringToObject(p, "precision", toon_precision_name(j->params.cp.gen.precision));
+    cJSON_AddStringToObject(p, "mode", toon_mode_name(j->params.cp.mode));
 
     cJSON_AddNumberToObject(o, "size", j->out_w > j->out_h ? j->out_w : j->out_h);
     cJSON_AddBoolToObject(o, "downgraded", j->downgraded);
@@ -194,7 +193,7 @@ static void job_numbers(struct toon_job *j, struct num_reader *rd)
 /* The strings of a job record, each cut to its field's size. */
 static void job_strings(struct toon_job *j, const cJSON *o)
 {
-    char fmt[8];
+    char fmt[16]; /* a format, precision or mode name */
     str(o, "worker", NULL, j->worker, sizeof j->worker);
     if (j->state == TOON_JOB_FAILED || j->state == TOON_JOB_CANCELLED) {
         str(o, "error", "error", j->error, sizeof j->error);
@@ -208,9 +207,10 @@ static void job_strings(struct toon_job *j, const cJSON *o)
     j->params.cp.format = toon_format_from_name(fmt);
     if (j->params.cp.format == TOON_FORMAT_UNKNOWN) j->params.cp.format = TOON_FORMAT_PNG;
     str(o, "params", "precision", fmt, sizeof fmt);
-    j->params.cp.gen.precision =
-        strcmp(fmt, "fast") == 0 ? TOON_PRECISION_FAST : TOON_PRECISION_FP32;
-    str(o, "params", "mode", j->params.mode, sizeof j->params.mode);
+    if (!toon_precision_from_name(fmt, &j->params.cp.gen.precision))
+        j->params.cp.gen.precision = TOON_PRECISION_FP32;
+    str(o, "params", "mode", fmt, sizeof fmt);
+    if (!toon_mode_from_name(fmt, &j->params.cp.mode)) j->params.cp.mode = TOON_MODE_HD;
     str(o, "input", "format", fmt, sizeof fmt);
     j->info.format = toon_format_from_name(fmt);
 }

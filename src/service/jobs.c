@@ -154,9 +154,6 @@ void toon_job_bind_style(const struct toon_service *svc, struct toon_job *j)
 {
     const struct toon_style *s = &svc->styles[j->style];
     struct toon_convert_params *cp = &j->params.cp;
-    cp->mode = strcmp(j->params.mode, "official") == 0 ? TOON_MODE_OFFICIAL
-               : strcmp(j->params.mode, "plain") == 0  ? TOON_MODE_PLAIN
-                                                       : TOON_MODE_HD;
     cp->head_model = s->head;
     cp->face_models = svc->faces;
     cp->alpha_path = s->alpha[0] ? s->alpha : NULL;

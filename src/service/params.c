@@ -18,7 +18,7 @@ void toon_job_params_default(struct toon_job_params *p)
 {
     memset(p, 0, sizeof *p);
     p->cp = toon_convert_default_params();
-    snprintf(p->mode, sizeof p->mode, "hd");
+    p->cp.mode = TOON_MODE_HD;
     p->downgrade = -1;
 }
 
@@ -31,9 +31,9 @@ int toon_job_params_known(const char *name)
 
 /* The size when none is asked for: the reference pipeline gives back the input's size (0), the
  * other modes 1024 px on the long side. */
-static int default_size(const char *mode)
+static int default_size(enum toon_mode mode)
 {
-    return strcmp(mode, "official") == 0 ? 0 : toon_convert_default_params().size;
+    return mode == TOON_MODE_OFFICIAL ? 0 : toon_convert_default_params().size;
 }
 
 static int parse_long(const char *s, long lo, long hi, long *out)
@@ -97,20 +97,14 @@ enum toon_status toon_job_params_set(struct toon_job_params *p, const char *name
             return toon_err_set(err, TOON_STATUS_INVALID_ARGUMENT, "style name is too long");
         memcpy(p->style, value, n + 1);
     } else if (strcmp(name, "precision") == 0) {
-        if (strcmp(value, "fp32") == 0)
-            p->cp.gen.precision = TOON_PRECISION_FP32;
-        else if (strcmp(value, "fast") == 0)
-            p->cp.gen.precision = TOON_PRECISION_FAST;
-        else
+        if (!toon_precision_from_name(value, &p->cp.gen.precision))
             return toon_err_set(err, TOON_STATUS_INVALID_ARGUMENT,
                                 "precision '%.40s' is not fp32 or fast", value);
     } else if (strcmp(name, "mode") == 0) {
-        if (strcmp(value, "official") != 0 && strcmp(value, "hd") != 0 &&
-            strcmp(value, "plain") != 0)
+        if (!toon_mode_from_name(value, &p->cp.mode))
             return toon_err_set(err, TOON_STATUS_INVALID_ARGUMENT,
                                 "mode '%.40s' is not hd, official or plain", value);
-        snprintf(p->mode, sizeof p->mode, "%s", value);
-        if (!p->size_given) p->cp.size = default_size(p->mode);
+        if (!p->size_given) p->cp.size = default_size(p->cp.mode);
     } else if (strcmp(name, "downgrade") == 0) {
         int b;
         if (!parse_bool(value, &b))

@@ -9,9 +9,8 @@
 #include "toonify/toonify.h"
 
 struct toon_job_params {
-    struct toon_convert_params cp; /* size, strength, format, quality, precision */
+    struct toon_convert_params cp; /* mode, size, strength, format, quality, precision */
     char style[64];                /* "" = the default style */
-    char mode[16];                 /* "official" or "hd" (both run the streaming generator) */
     int downgrade;                 /* -1 = the server's default, 0 off, 1 on */
     int size_given;                /* 1 once `size` is set: mode no longer changes it */
 };

@@ -122,7 +122,11 @@ static void test_params(void)
     CHECK_EQ(p.cp.gen.precision, TOON_PRECISION_FAST);
     CHECK_OK(toon_job_params_set(&p, "downgrade", "on", &err));
     CHECK_EQ(p.downgrade, 1);
+    CHECK_EQ(p.cp.mode, TOON_MODE_HD); /* the service's default */
     CHECK_OK(toon_job_params_set(&p, "mode", "official", &err));
+    CHECK_EQ(p.cp.mode, TOON_MODE_OFFICIAL);
+    CHECK_OK(toon_job_params_set(&p, "mode", "plain", &err));
+    CHECK_EQ(p.cp.mode, TOON_MODE_PLAIN);
     CHECK_EQ(toon_job_params_set(&p, "size", "-1", &err), TOON_STATUS_INVALID_ARGUMENT);
     CHECK_STR_CONTAINS(err.msg, "size");
     CHECK_EQ(toon_job_params_set(&p, "size", "12abc", &err), TOON_STATUS_INVALID_ARGUMENT);
@@ -137,6 +141,26 @@ static void test_params(void)
 
 /* Issue 15 (13): official mode gives back the input's size when no size is asked for, in
  * whatever order the parameters come; an explicit size, 0 included, is kept. */
+/* The library's one table of mode and precision names, which the service and the CLI parse. */
+static void test_mode_and_precision_names(void)
+{
+    for (int m = TOON_MODE_PLAIN; m <= TOON_MODE_HD; m++) {
+        enum toon_mode back = (enum toon_mode) - 1;
+        CHECK(toon_mode_from_name(toon_mode_name((enum toon_mode)m), &back));
+        CHECK_EQ(back, m);
+    }
+    CHECK_STR_EQ(toon_mode_name(TOON_MODE_OFFICIAL), "official");
+    enum toon_mode mode = TOON_MODE_HD;
+    CHECK(!toon_mode_from_name("Official", &mode) && !toon_mode_from_name("", &mode));
+    CHECK(!toon_mode_from_name(NULL, &mode));
+    CHECK_EQ(mode, TOON_MODE_HD); /* untouched when the name is none */
+    enum toon_precision prec = TOON_PRECISION_FP32;
+    CHECK(toon_precision_from_name("fast", &prec) && prec == TOON_PRECISION_FAST);
+    CHECK(toon_precision_from_name("fp32", &prec) && prec == TOON_PRECISION_FP32);
+    CHECK(!toon_precision_from_name("bf16", &prec) && prec == TOON_PRECISION_FP32);
+    CHECK_STR_EQ(toon_precision_name(TOON_PRECISION_FAST), "fast");
+}
+
 static void test_params_official_size(void)
 {
     struct toon_job_params p;
@@ -196,7 +220,7 @@ static void test_job_record(void)
     snprintf(j.filename, sizeof j.filename, "me.jpg");
     snprintf(j.style_name, sizeof j.style_name, "cartoon");
     snprintf(j.worker, sizeof j.worker, "host-1-0");
-    snprintf(j.params.mode, sizeof j.params.mode, "official");
+    j.params.cp.mode = TOON_MODE_OFFICIAL;
     j.attempts = 2;
     j.requested_size = 4096;
     j.params.cp.size = 2048;
@@ -223,7 +247,7 @@ static void test_job_record(void)
     CHECK_NEAR(r->progress, 0.5, 1e-9);
     CHECK_STR_EQ(r->worker, "host-1-0");
     CHECK_EQ(r->attempts, 2);
-    CHECK_STR_EQ(r->params.mode, "official");
+    CHECK_EQ(r->params.cp.mode, TOON_MODE_OFFICIAL);
     CHECK_EQ(r->requested_size, 4096);
     CHECK_EQ(r->params.cp.size, 2048); /* a downgraded job runs at the size admission chose */
     CHECK_NEAR(r->params.cp.strength, 0.4, 1e-6);
@@ -381,6 +405,7 @@ static const struct test_case tests[] = {
     {"bad_bodies", test_bad_bodies},
     {"params", test_params},
     {"params_official_size", test_params_official_size},
+    {"mode_and_precision_names", test_mode_and_precision_names},
     {"redis_url", test_redis_url},
     {"job_record", test_job_record},
     {"job_record_numbers", test_job_record_numbers},
