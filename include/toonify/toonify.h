@@ -63,6 +63,7 @@ struct toon_decode_limits toon_decode_default_limits(void); /* 16384 per side, 1
 
 enum toon_format toon_format_from_name(const char *name); /* "png", "jpg", "jpeg", "webp" */
 const char *toon_format_name(enum toon_format fmt);
+const char *toon_format_ext(enum toon_format fmt); /* the usual extension: "png", "jpg", "webp" */
 
 /* Sink for encoded bytes.  Returns TOON_STATUS_OK or an error that aborts the encode. */
 typedef enum toon_status (*toon_write_fn)(void *ctx, const void *data, size_t n_bytes);

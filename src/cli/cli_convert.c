@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/path.h"
 #include "core/procmem.h"
 #include "cli/cli.h"
 
@@ -85,17 +86,6 @@ static const char *ext_of(const char *path)
     const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
     const char *dot = strrchr(base, '.');
     return dot && dot != base ? dot + 1 : "";
-}
-
-static const char *format_ext(enum toon_format f)
-{
-    return f == TOON_FORMAT_JPEG ? "jpg" : f == TOON_FORMAT_WEBP ? "webp" : "png";
-}
-
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 /* Reads a whole file (or stdin) into memory: compressed images are small next to the pixels. */
@@ -227,7 +217,7 @@ static enum toon_status plan_one(const struct toon_model *m, const struct opts *
     *planned = fixed + need;
     if (o->verbose)
         fprintf(stderr, "toonify: %s: %dx%d -> %dx%d %s, planned peak %s\n", in, info.w, info.h, ow,
-                oh, format_ext(cp->format), toon_cli_mb(*planned, b1, sizeof b1));
+                oh, toon_format_ext(cp->format), toon_cli_mb(*planned, b1, sizeof b1));
     if (!o->max_memory || *planned <= o->max_memory) return TOON_STATUS_OK;
     int fit = largest_fitting(m, &info, cp, fixed, o->max_memory);
     st = toon_err_set(
@@ -296,7 +286,7 @@ static int convert_all(const struct toon_model *m, const struct opts *o, char **
     struct toon_cli_outputs outs;
     struct toon_err err;
     enum toon_status st = toon_cli_outputs_plan(&outs, inputs, n_in, o->output, to_dir,
-                                                format_ext(o->cp.format), &err);
+                                                toon_format_ext(o->cp.format), &err);
     if (st != TOON_STATUS_OK) {
         fprintf(stderr, "toonify: %s\n", err.msg);
         return toon_status_exit_code(st);
@@ -324,7 +314,7 @@ static int check_output(struct opts *o, int n_in, int *to_dir)
         fprintf(stderr, "toonify: the output path (-o) is empty\n");
         return 2;
     }
-    *to_dir = n_in > 1 || is_dir(o->output) || o->output[strlen(o->output) - 1] == '/';
+    *to_dir = n_in > 1 || toon_is_dir(o->output) || o->output[strlen(o->output) - 1] == '/';
     if (*to_dir && strcmp(o->output, "-") == 0) {
         fprintf(stderr, "toonify: several inputs need an output directory, not '-'\n");
         return 2;
@@ -346,7 +336,7 @@ static int check_output(struct opts *o, int n_in, int *to_dir)
         fprintf(stderr, "toonify: not writing an image to a terminal\n");
         return 2;
     }
-    if (*to_dir && !is_dir(o->output) && mkdir(o->output, 0777) != 0) {
+    if (*to_dir && !toon_is_dir(o->output) && mkdir(o->output, 0777) != 0) {
         fprintf(stderr, "toonify: cannot create directory %s: %s\n", o->output, strerror(errno));
         return 3;
     }

@@ -5,6 +5,7 @@ toon_library(toon_core core
   cpu.c
   log.c
   parallel.c
+  path.c
   procmem.c
   status.c)
 target_include_directories(toon_core PUBLIC ${CMAKE_SOURCE_DIR}/include)

@@ -2,6 +2,7 @@
  * Model directory scanning and the known-checksum table (see modeldir.h).  Only directory
  * entries and file types are looked at; no model file is opened.
  */
+#include "core/path.h"
 #include "formats/modeldir.h"
 
 #include <ctype.h>
@@ -62,18 +63,6 @@ const char *toon_modeldir_known_file(const char *sha256_hex)
 
 /* ---- scanning ---------------------------------------------------------------------------------
  */
-
-static int is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int is_file(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
 
 static int has_ext(const char *name, const char *ext)
 {
@@ -199,11 +188,11 @@ static enum toon_status scan_style_dir(const char *dir, struct toon_style_entry 
     *kind = STYLE_NONE;
     for (int i = 0; i < 2 && !e->head_path[0]; i++) {
         if ((st = join(path, sizeof path, dir, head_names[i], err))) return st;
-        if (is_file(path)) memcpy(e->head_path, path, sizeof path);
+        if (toon_is_file(path)) memcpy(e->head_path, path, sizeof path);
     }
     for (int i = 0; i < 2 && !e->bg_path[0]; i++) {
         if ((st = join(path, sizeof path, dir, bg_names[i], err))) return st;
-        if (is_file(path)) memcpy(e->bg_path, path, sizeof path);
+        if (toon_is_file(path)) memcpy(e->bg_path, path, sizeof path);
     }
     if (e->head_path[0] || e->bg_path[0]) {
         snprintf(e->format, sizeof e->format, "graphdef");
@@ -224,7 +213,7 @@ static enum toon_status scan_style_dir(const char *dir, struct toon_style_entry 
                 free_names(names, n);
                 return st;
             }
-            if (!is_file(path)) continue;
+            if (!toon_is_file(path)) continue;
             if (n_tflite++ == 0) memcpy(e->head_path, path, sizeof path);
         }
         free_names(names, n);
@@ -245,7 +234,7 @@ static enum toon_status scan_style_dir(const char *dir, struct toon_style_entry 
     };
     for (size_t i = 0; i < sizeof extras / sizeof extras[0]; i++) {
         if ((st = join(path, sizeof path, dir, extras[i].file, err))) return st;
-        if (is_file(path)) memcpy((char *)e + extras[i].offset, path, sizeof path);
+        if (toon_is_file(path)) memcpy((char *)e + extras[i].offset, path, sizeof path);
     }
     *kind = e->format[0] == 'g' ? STYLE_PB : STYLE_TFLITE;
     return TOON_STATUS_OK;
@@ -309,7 +298,7 @@ static enum toon_status scan_collection(const char *path, struct toon_modeldir *
     }
     for (int i = 0; i < n; i++) {
         if ((st = join(sub, 4096, path, names[i], err))) goto fail;
-        if (is_dir(sub)) {
+        if (toon_is_dir(sub)) {
             enum style_kind kind;
             struct toon_err sub_err;
             if (scan_style_dir(sub, e, &kind, &sub_err)) {
@@ -320,7 +309,7 @@ static enum toon_status scan_collection(const char *path, struct toon_modeldir *
             if (kind == STYLE_NONE) continue;
             if ((st = set_name(e, names[i], strlen(names[i]), err))) goto fail;
             ++*n_dirs;
-        } else if (has_ext(names[i], ".tflite") && is_file(sub)) {
+        } else if (has_ext(names[i], ".tflite") && toon_is_file(sub)) {
             if ((st = file_style(sub, names[i], e, err))) goto fail;
         } else {
             continue;

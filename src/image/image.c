@@ -33,6 +33,11 @@ enum toon_format toon_format_from_name(const char *name)
     return TOON_FORMAT_UNKNOWN;
 }
 
+const char *toon_format_ext(enum toon_format fmt)
+{
+    return fmt == TOON_FORMAT_JPEG ? "jpg" : fmt == TOON_FORMAT_WEBP ? "webp" : "png";
+}
+
 const char *toon_format_name(enum toon_format fmt)
 {
     switch (fmt) {

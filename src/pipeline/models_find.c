@@ -15,24 +15,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/path.h"
 #include "formats/modeldir.h"
 #include "toonify/toonify.h"
 
 #ifndef TOON_MODEL_PREFIX_DIR
 #define TOON_MODEL_PREFIX_DIR "/usr/local/share/toonify/models"
 #endif
-
-static int is_file(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 static void append(char *buf, size_t len, const char *s)
 {
@@ -127,7 +116,7 @@ static void take_style(const struct toon_style_entry *e, const char *dir,
     snprintf(out->bg, sizeof out->bg, "%s", e->bg_path);
     snprintf(out->head, sizeof out->head, "%s", e->head_path);
     snprintf(out->alpha, sizeof out->alpha, "%s", e->alpha_path);
-    snprintf(out->dir, sizeof out->dir, "%.4000s", is_dir(dir) ? dir : ".");
+    snprintf(out->dir, sizeof out->dir, "%.4000s", toon_is_dir(dir) ? dir : ".");
 }
 
 /* The style in the first place that has models; NOT_FOUND names the places. */
@@ -139,7 +128,7 @@ static enum toon_status find_style(const char *model, const char *style,
     for (int i = 0; i < n; i++) {
         struct toon_modeldir md = {0, NULL};
         struct toon_err scan_err;
-        if ((!is_file(dirs[i]) && !is_dir(dirs[i])) ||
+        if ((!toon_is_file(dirs[i]) && !toon_is_dir(dirs[i])) ||
             toon_modeldir_scan(dirs[i], &md, &scan_err) != TOON_STATUS_OK) {
             append(tried, sizeof tried, dirs[i]);
             continue;
@@ -167,7 +156,7 @@ static enum toon_status find_faces(const char *model, const char *faces_dir,
 {
     char parent[4096];
     const char *cand = faces_dir ? faces_dir : out->dir;
-    if (!faces_dir && model && is_file(model)) {
+    if (!faces_dir && model && toon_is_file(model)) {
         snprintf(parent, sizeof parent, "%s", model);
         char *slash = strrchr(parent, '/');
         if (slash)

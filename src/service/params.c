@@ -120,11 +120,6 @@ enum toon_status toon_job_params_set(struct toon_job_params *p, const char *name
     return TOON_STATUS_OK;
 }
 
-const char *toon_format_ext(enum toon_format f)
-{
-    return f == TOON_FORMAT_JPEG ? "jpg" : f == TOON_FORMAT_WEBP ? "webp" : "png";
-}
-
 const char *toon_format_mime(enum toon_format f)
 {
     return f == TOON_FORMAT_JPEG   ? "image/jpeg"

@@ -27,8 +27,6 @@ enum toon_status toon_job_params_set(struct toon_job_params *p, const char *name
 /* 1 if `name` is a parameter toon_job_params_set knows. */
 int toon_job_params_known(const char *name);
 
-/* The file extension of a format: "png", "jpg", "webp". */
-const char *toon_format_ext(enum toon_format f);
 /* The MIME type of a format: "image/png", ... */
 const char *toon_format_mime(enum toon_format f);
 

@@ -5,6 +5,7 @@
 #include "core/alloc.h"
 #include "core/cpu.h"
 #include "core/parallel.h"
+#include "core/path.h"
 #include "test.h"
 #include "toonify/status.h"
 
@@ -146,6 +147,14 @@ static void add_one(void *ctx, int i)
     ((int *)ctx)[i] += i;
 }
 
+static void test_path_kinds(void)
+{
+    CHECK(toon_is_dir("/") && !toon_is_file("/"));
+    CHECK(toon_is_file("/proc/self/status") && !toon_is_dir("/proc/self/status"));
+    CHECK(!toon_is_file("/nonexistent/x") && !toon_is_dir("/nonexistent/x"));
+    CHECK(!toon_is_file("/dev/null")); /* a device is not a regular file */
+}
+
 static void test_parallel_for_covers_all(void)
 {
     int v[1000] = {0};
@@ -163,5 +172,6 @@ static const struct test_case tests[] = {
     {"status_maps", test_status_maps},
     {"cpu_cap", test_cpu_cap},
     {"parallel_for_covers_all", test_parallel_for_covers_all},
+    {"path_kinds", test_path_kinds},
 };
 TEST_MAIN(tests)

@@ -108,6 +108,9 @@ static void test_names_and_sniff(void)
     CHECK(strcmp(toon_format_name(TOON_FORMAT_PNG), "png") == 0);
     CHECK(strcmp(toon_format_name(TOON_FORMAT_JPEG), "jpeg") == 0);
     CHECK(strcmp(toon_format_name(TOON_FORMAT_WEBP), "webp") == 0);
+    CHECK(strcmp(toon_format_ext(TOON_FORMAT_JPEG), "jpg") == 0);
+    CHECK(strcmp(toon_format_ext(TOON_FORMAT_WEBP), "webp") == 0);
+    CHECK(strcmp(toon_format_ext(TOON_FORMAT_PNG), "png") == 0);
     struct toon_decode_limits lim = toon_decode_default_limits();
     CHECK_EQ(lim.max_w, 16384);
     CHECK_EQ(lim.max_h, 16384);
