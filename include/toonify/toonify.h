@@ -177,6 +177,12 @@ enum toon_status toon_probe(const uint8_t *data, size_t len, struct toon_image_i
 enum toon_status toon_convert_plan(const struct toon_model *m, const struct toon_image_info *info,
                                    const struct toon_convert_params *p, int *out_w, int *out_h,
                                    size_t *bytes, struct toon_err *err);
+/* The largest output size (longest side, at most upto) at which fixed + per_column * output
+ * width + the plan fits in budget: 0 when none does.  The CLI's --max-memory refusal and the
+ * service's admission both ask it, each with its own overheads. */
+int toon_convert_largest_size(const struct toon_model *m, const struct toon_image_info *info,
+                              const struct toon_convert_params *p, int upto, size_t budget,
+                              size_t fixed, size_t per_column);
 /* Decodes, cartoonises and encodes, streaming rows end to end; the encoded bytes go to sink.
  * report may be NULL. */
 enum toon_status toon_convert(const struct toon_model *m, const uint8_t *data, size_t len,

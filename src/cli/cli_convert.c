@@ -178,26 +178,6 @@ static void show_progress(void *ctx, double f)
     if (pct >= 100) fprintf(stderr, "\n");
 }
 
-/* The largest output size (longest side) whose plan fits the budget, or 0. */
-static int largest_fitting(const struct toon_model *m, const struct toon_image_info *info,
-                           const struct toon_convert_params *cp, size_t fixed, size_t budget)
-{
-    int lo = 0, hi = cp->size > 0 ? cp->size : (info->w > info->h ? info->w : info->h);
-    while (lo < hi) {
-        int mid = (lo + hi + 1) / 2;
-        struct toon_convert_params p = *cp;
-        p.size = mid;
-        int ow, oh;
-        size_t need;
-        if (toon_convert_plan(m, info, &p, &ow, &oh, &need, NULL) == TOON_STATUS_OK &&
-            fixed + need <= budget)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
-    return lo;
-}
-
 /* Probes the image and plans its conversion; refuses it, with the figures and the largest size
  * that would fit, when the plan exceeds --max-memory. */
 static enum toon_status plan_one(const struct toon_model *m, const struct opts *o,
@@ -219,7 +199,8 @@ static enum toon_status plan_one(const struct toon_model *m, const struct opts *
         fprintf(stderr, "toonify: %s: %dx%d -> %dx%d %s, planned peak %s\n", in, info.w, info.h, ow,
                 oh, toon_format_ext(cp->format), toon_cli_mb(*planned, b1, sizeof b1));
     if (!o->max_memory || *planned <= o->max_memory) return TOON_STATUS_OK;
-    int fit = largest_fitting(m, &info, cp, fixed, o->max_memory);
+    int upto = cp->size > 0 ? cp->size : (info.w > info.h ? info.w : info.h);
+    int fit = toon_convert_largest_size(m, &info, cp, upto, o->max_memory, fixed, 0);
     st = toon_err_set(
         err, TOON_STATUS_OVER_BUDGET, "at %d px this image needs %s, the limit is %s; %s",
         ow > oh ? ow : oh, toon_cli_mb(*planned, b1, sizeof b1),

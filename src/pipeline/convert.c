@@ -50,6 +50,27 @@ int toon_mode_from_name(const char *name, enum toon_mode *out)
     return 0;
 }
 
+int toon_convert_largest_size(const struct toon_model *m, const struct toon_image_info *info,
+                              const struct toon_convert_params *p, int upto, size_t budget,
+                              size_t fixed, size_t per_column)
+{
+    /* Plans grow with the size, so a binary search finds the boundary. */
+    int lo = 0, hi = upto;
+    while (lo < hi) {
+        int mid = lo + (hi - lo + 1) / 2;
+        struct toon_convert_params q = *p;
+        q.size = mid;
+        int ow, oh;
+        size_t need;
+        if (toon_convert_plan(m, info, &q, &ow, &oh, &need, NULL) == TOON_STATUS_OK &&
+            fixed + per_column * (size_t)ow + need <= budget)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
 enum toon_status toon_probe(const uint8_t *data, size_t len, struct toon_image_info *info,
                             struct toon_err *err)
 {

@@ -16,9 +16,13 @@
  */
 #include "service/internal.h"
 
+/* What a job costs beyond its plan: 8 MiB, and 6 KiB per output column. */
+#define MARGIN_FIXED      ((size_t)8 << 20)
+#define MARGIN_PER_COLUMN ((size_t)6144)
+
 size_t toon_admission_margin(int out_w)
 {
-    return ((size_t)8 << 20) + (size_t)(out_w > 0 ? out_w : 0) * 6144;
+    return MARGIN_FIXED + (size_t)(out_w > 0 ? out_w : 0) * MARGIN_PER_COLUMN;
 }
 
 enum toon_status toon_admission_cost(const struct toon_service *svc, const struct toon_model *m,
@@ -48,19 +52,7 @@ int toon_admission_largest(const struct toon_service *svc, const struct toon_mod
                            const struct toon_image_info *info, const struct toon_convert_params *cp,
                            size_t in_bytes, size_t room, int upto)
 {
-    int lo = 0, hi = upto;
-    while (lo < hi) {
-        int mid = lo + (hi - lo + 1) / 2;
-        struct toon_convert_params p = *cp;
-        p.size = mid;
-        int ow, oh;
-        size_t plan, cost;
-        if (toon_admission_cost(svc, m, info, &p, in_bytes, &ow, &oh, &plan, &cost, NULL) ==
-                TOON_STATUS_OK &&
-            cost <= room)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
-    return lo;
+    (void)svc;
+    return toon_convert_largest_size(m, info, cp, upto, room, MARGIN_FIXED + in_bytes,
+                                     MARGIN_PER_COLUMN);
 }

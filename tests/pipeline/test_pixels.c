@@ -171,6 +171,36 @@ static void test_bad_pixels(void)
     CHECK(out.data == NULL);
 }
 
+/* The largest size that fits: its plan (with the overheads) fits, one pixel more does not. */
+static void test_largest_size(void)
+{
+    setup();
+    struct toon_image_info info = {.format = TOON_FORMAT_PNG,
+                                   .w = 4000,
+                                   .h = 3000,
+                                   .file_w = 4000,
+                                   .file_h = 3000,
+                                   .orientation = 1,
+                                   .channels = 3,
+                                   .bit_depth = 8};
+    struct toon_convert_params p = toon_convert_default_params();
+    p.mode = TOON_MODE_PLAIN;
+    size_t fixed = (size_t)3 << 20, per_column = 1000, budget = (size_t)40 << 20;
+    int fit = toon_convert_largest_size(g_model, &info, &p, 4000, budget, fixed, per_column);
+    CHECK(fit > 64 && fit < 4000);
+    for (int size = fit; size <= fit + 1; size++) {
+        struct toon_convert_params q = p;
+        q.size = size;
+        int ow, oh;
+        size_t need;
+        CHECK_OK(toon_convert_plan(g_model, &info, &q, &ow, &oh, &need, NULL));
+        CHECK_EQ(fixed + per_column * (size_t)ow + need <= budget, size == fit);
+    }
+    /* Nothing fits in less than the fixed part; everything up to `upto` in plenty. */
+    CHECK_EQ(toon_convert_largest_size(g_model, &info, &p, 4000, fixed, fixed, 0), 0);
+    CHECK_EQ(toon_convert_largest_size(g_model, &info, &p, 512, (size_t)1 << 40, 0, 0), 512);
+}
+
 static void test_models_find(void)
 {
     char dir[4096];
@@ -205,6 +235,7 @@ static const struct test_case tests[] = {
     {"hd_faces_equals_convert", test_hd_faces_equals_convert},
     {"stride", test_stride},
     {"bad_pixels", test_bad_pixels},
+    {"largest_size", test_largest_size},
     {"models_find", test_models_find},
 };
 TEST_MAIN(tests)
