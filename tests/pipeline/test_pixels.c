@@ -10,23 +10,7 @@
 #include "core/alloc.h"
 #include "image/codec.h"
 #include "test.h"
-
-static struct toon_model *g_model;
-static struct toon_face_models *g_fm;
-
-static void setup(void)
-{
-    struct toon_err err;
-    if (!g_model) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/models/whitebox_cartoon_gan_fp16.tflite",
-                 test_shared_dir());
-        if (toon_model_load(path, &g_model, &err) != TOON_STATUS_OK)
-            TEST_FAIL_("%s: %s", path, err.msg);
-    }
-    if (!g_fm && toon_face_models_load(TOON_FACE_MODEL_DIR, &g_fm, &err) != TOON_STATUS_OK)
-        TEST_FAIL_("face models: %s", err.msg);
-}
+#include "test_models.h"
 
 /* The astronaut photo, decoded. */
 static void photo(struct toon_image *img, unsigned char **data, size_t *len)
