@@ -612,3 +612,12 @@ int toon_genx_plan_input_lag(const struct toon_gen_weights *gw, int h, int w,
     toon_free(g);
     return lag;
 }
+
+void toon_gen_pack_bgr(const uint8_t *rgb, size_t n, float *bgr)
+{
+    for (size_t i = 0; i < n; i++) {
+        bgr[i * 3 + 0] = rgb[i * 3 + 2] / 127.5f - 1.0f;
+        bgr[i * 3 + 1] = rgb[i * 3 + 1] / 127.5f - 1.0f;
+        bgr[i * 3 + 2] = rgb[i * 3 + 0] / 127.5f - 1.0f;
+    }
+}

@@ -12,6 +12,7 @@
 #define TOON_NN_GENERATOR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "formats/genweights.h"
 #include "nn/conv.h"
@@ -47,6 +48,8 @@ size_t toon_genx_plan_native_bytes(int h, int w, const struct toon_genx_params *
 enum toon_status toon_genx_run(struct toon_genx *g, toon_gen_src_fn src, void *src_ctx,
                                toon_gen_sink_fn sink, void *sink_ctx, struct toon_err *err);
 void toon_genx_free(struct toon_genx *g);
+/* The generator's input: n pixels of 8-bit RGB as BGR floats in [-1, 1] (px / 127.5 - 1). */
+void toon_gen_pack_bgr(const uint8_t *rgb, size_t n, float *bgr);
 /* How many input rows the generator may have read beyond the output row it returns. */
 int toon_genx_input_lag(const struct toon_genx *g);
 int toon_genx_plan_input_lag(const struct toon_gen_weights *gw, int h, int w,

@@ -20,6 +20,7 @@
 #include "image/affine.h"
 #include "image/codec.h"
 #include "image/resize.h"
+#include "nn/generator.h"
 #include "nn/model.h"
 
 #define OFFICIAL_SHORT   720
@@ -384,12 +385,7 @@ static enum toon_status bg_src(void *ctx, int y0, int n, float *rows, struct too
             for (int i = 0; i < bw * 3; i++) f[i] = 1.0f;
             continue;
         }
-        const uint8_t *px = j->work.data + (size_t)y * j->work.stride;
-        for (int x = 0; x < w; x++) {
-            f[x * 3 + 0] = px[x * 3 + 2] / 127.5f - 1.0f;
-            f[x * 3 + 1] = px[x * 3 + 1] / 127.5f - 1.0f;
-            f[x * 3 + 2] = px[x * 3 + 0] / 127.5f - 1.0f;
-        }
+        toon_gen_pack_bgr(j->work.data + (size_t)y * j->work.stride, (size_t)w, f);
         for (int i = w * 3; i < bw * 3; i++) f[i] = 1.0f;
     }
     return TOON_STATUS_OK;
@@ -474,9 +470,7 @@ static enum toon_status head_src(void *ctx, int y0, int n, float *rows, struct t
 {
     const struct head_worker *w = ctx;
     (void)err;
-    const uint8_t *c = w->crop + (size_t)y0 * CROP * 3;
-    for (size_t i = 0; i < (size_t)n * CROP; i++)
-        for (int k = 0; k < 3; k++) rows[i * 3 + k] = c[i * 3 + 2 - k] / 127.5f - 1.0f;
+    toon_gen_pack_bgr(w->crop + (size_t)y0 * CROP * 3, (size_t)n * CROP, rows);
     return TOON_STATUS_OK;
 }
 

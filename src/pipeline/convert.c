@@ -211,12 +211,7 @@ static enum toon_status gen_src(void *ctx, int y0, int n, float *rows, struct to
         enum toon_status st = j->resizer ? toon_resizer_read(j->resizer, photo, 1, err)
                                          : toon_imgreader_read(j->reader, photo, 1, err);
         if (st != TOON_STATUS_OK) return st;
-        float *f = rows + (size_t)k * j->out_w * 3;
-        for (int x = 0; x < j->out_w; x++) { /* RGB u8 -> BGR in [-1, 1] */
-            f[x * 3 + 0] = photo[x * 3 + 2] / 127.5f - 1.0f;
-            f[x * 3 + 1] = photo[x * 3 + 1] / 127.5f - 1.0f;
-            f[x * 3 + 2] = photo[x * 3 + 0] / 127.5f - 1.0f;
-        }
+        toon_gen_pack_bgr(photo, (size_t)j->out_w, rows + (size_t)k * j->out_w * 3);
     }
     j->t_src += toon_convert_now_s() - t0;
     return TOON_STATUS_OK;
