@@ -339,140 +339,125 @@ static int parse_int(const char *s, int lo, int hi, int *out)
     return 1;
 }
 
-int toon_cli_convert(int argc, char **argv)
+enum {
+    OPT_STRENGTH = 256,
+    OPT_PRECISION,
+    OPT_MAXMEM,
+    OPT_BAND,
+    OPT_WHOLE,
+    OPT_NOPROGRESS,
+    OPT_VERSION,
+    OPT_STYLE,
+    OPT_MODE,
+    OPT_NOFACES,
+    OPT_FACEMODELS
+};
+
+static const struct option longopts[] = {
+    {"output", required_argument, 0, 'o'},
+    {"size", required_argument, 0, 's'},
+    {"strength", required_argument, 0, OPT_STRENGTH},
+    {"format", required_argument, 0, 'f'},
+    {"quality", required_argument, 0, 'q'},
+    {"model", required_argument, 0, 'm'},
+    {"models", required_argument, 0, 'm'},
+    {"threads", required_argument, 0, 't'},
+    {"precision", required_argument, 0, OPT_PRECISION},
+    {"max-memory", required_argument, 0, OPT_MAXMEM},
+    {"band", required_argument, 0, OPT_BAND},
+    {"whole-image", no_argument, 0, OPT_WHOLE},
+    {"verbose", no_argument, 0, 'v'},
+    {"no-progress", no_argument, 0, OPT_NOPROGRESS},
+    {"help", no_argument, 0, 'h'},
+    {"version", no_argument, 0, OPT_VERSION},
+    {"style", required_argument, 0, OPT_STYLE},
+    {"mode", required_argument, 0, OPT_MODE},
+    {"no-faces", no_argument, 0, OPT_NOFACES},
+    {"face-models", required_argument, 0, OPT_FACEMODELS},
+    {0, 0, 0, 0},
+};
+
+/* One option into *o: -1 to go on, else the exit code. */
+static int take_option(struct opts *o, int c)
 {
-    struct opts o;
-    memset(&o, 0, sizeof o);
-    o.cp = toon_convert_default_params();
-    o.progress = isatty(2);
-    enum {
-        OPT_STRENGTH = 256,
-        OPT_PRECISION,
-        OPT_MAXMEM,
-        OPT_BAND,
-        OPT_WHOLE,
-        OPT_NOPROGRESS,
-        OPT_VERSION,
-        OPT_STYLE,
-        OPT_MODE,
-        OPT_NOFACES,
-        OPT_FACEMODELS
-    };
-    static const struct option longopts[] = {
-        {"output", required_argument, 0, 'o'},
-        {"size", required_argument, 0, 's'},
-        {"strength", required_argument, 0, OPT_STRENGTH},
-        {"format", required_argument, 0, 'f'},
-        {"quality", required_argument, 0, 'q'},
-        {"model", required_argument, 0, 'm'},
-        {"models", required_argument, 0, 'm'},
-        {"threads", required_argument, 0, 't'},
-        {"precision", required_argument, 0, OPT_PRECISION},
-        {"max-memory", required_argument, 0, OPT_MAXMEM},
-        {"band", required_argument, 0, OPT_BAND},
-        {"whole-image", no_argument, 0, OPT_WHOLE},
-        {"verbose", no_argument, 0, 'v'},
-        {"no-progress", no_argument, 0, OPT_NOPROGRESS},
-        {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, OPT_VERSION},
-        {"style", required_argument, 0, OPT_STYLE},
-        {"mode", required_argument, 0, OPT_MODE},
-        {"no-faces", no_argument, 0, OPT_NOFACES},
-        {"face-models", required_argument, 0, OPT_FACEMODELS},
-        {0, 0, 0, 0},
-    };
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:s:f:q:m:t:vh", longopts, NULL)) != -1) {
-        char *end;
-        switch (c) {
-        case 'o':
-            o.output = optarg;
-            break;
-        case 's':
-            if (!parse_int(optarg, 0, 65536, &o.cp.size)) return bad_value("size", optarg);
-            o.size_given = 1;
-            break;
-        case OPT_STRENGTH:
-            o.cp.strength = strtof(optarg, &end);
-            if (end == optarg || *end || !(o.cp.strength >= 0 && o.cp.strength <= 1))
-                return bad_value("strength (0..1)", optarg);
-            break;
-        case 'f':
-            o.format = optarg;
-            break;
-        case 'q':
-            if (!parse_int(optarg, 1, 100, &o.cp.quality)) return bad_value("quality", optarg);
-            break;
-        case 'm':
-            o.model = optarg;
-            break;
-        case 't':
-            if (!parse_int(optarg, 1, 1024, &o.threads)) return bad_value("threads", optarg);
-            break;
-        case OPT_PRECISION:
-            if (!toon_precision_from_name(optarg, &o.cp.gen.precision))
-                return bad_value("precision (fp32 or fast)", optarg);
-            break;
-        case OPT_MAXMEM:
-            if (!(o.max_memory = toon_cli_parse_bytes(optarg)))
-                return bad_value("max-memory", optarg);
-            break;
-        case OPT_BAND:
-            if (!parse_int(optarg, 1, 4096, &o.cp.gen.band_rows)) return bad_value("band", optarg);
-            break;
-        case OPT_WHOLE:
-            o.cp.gen.whole_image = 1;
-            break;
-        case OPT_STYLE:
-            o.style = optarg;
-            break;
-        case OPT_FACEMODELS:
-            o.face_models = optarg;
-            break;
-        case OPT_NOFACES:
-            o.no_faces = 1;
-            break;
-        case OPT_MODE:
-            if (!toon_mode_from_name(optarg, &o.cp.mode))
-                return bad_value("mode (hd, official or plain)", optarg);
-            o.mode_given = 1;
-            break;
-        case 'v':
-            o.verbose = 1;
-            break;
-        case OPT_NOPROGRESS:
-            o.progress = 0;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return 0;
-        case OPT_VERSION:
-            printf("toonify %s\n", TOONIFY_VERSION);
-            return 0;
-        default:
-            fputs(usage, stderr);
-            return 2;
-        }
-    }
-    int n_in = argc - optind;
-    char **inputs = argv + optind;
-    if (n_in < 1 || !o.output) {
-        fprintf(stderr, "toonify: %s\n%s", n_in < 1 ? "no input given" : "no output given (-o)",
-                usage);
+    char *end;
+    switch (c) {
+    case 'o':
+        o->output = optarg;
+        return -1;
+    case 's':
+        if (!parse_int(optarg, 0, 65536, &o->cp.size)) return bad_value("size", optarg);
+        o->size_given = 1;
+        return -1;
+    case OPT_STRENGTH:
+        o->cp.strength = strtof(optarg, &end);
+        if (end == optarg || *end || !(o->cp.strength >= 0 && o->cp.strength <= 1))
+            return bad_value("strength (0..1)", optarg);
+        return -1;
+    case 'f':
+        o->format = optarg;
+        return -1;
+    case 'q':
+        return parse_int(optarg, 1, 100, &o->cp.quality) ? -1 : bad_value("quality", optarg);
+    case 'm':
+        o->model = optarg;
+        return -1;
+    case 't':
+        return parse_int(optarg, 1, 1024, &o->threads) ? -1 : bad_value("threads", optarg);
+    case OPT_PRECISION:
+        return toon_precision_from_name(optarg, &o->cp.gen.precision)
+                   ? -1
+                   : bad_value("precision (fp32 or fast)", optarg);
+    case OPT_MAXMEM:
+        o->max_memory = toon_cli_parse_bytes(optarg);
+        return o->max_memory ? -1 : bad_value("max-memory", optarg);
+    case OPT_BAND:
+        return parse_int(optarg, 1, 4096, &o->cp.gen.band_rows) ? -1 : bad_value("band", optarg);
+    case OPT_WHOLE:
+        o->cp.gen.whole_image = 1;
+        return -1;
+    case OPT_STYLE:
+        o->style = optarg;
+        return -1;
+    case OPT_FACEMODELS:
+        o->face_models = optarg;
+        return -1;
+    case OPT_NOFACES:
+        o->no_faces = 1;
+        return -1;
+    case OPT_MODE:
+        if (!toon_mode_from_name(optarg, &o->cp.mode))
+            return bad_value("mode (hd, official or plain)", optarg);
+        o->mode_given = 1;
+        return -1;
+    case 'v':
+        o->verbose = 1;
+        return -1;
+    case OPT_NOPROGRESS:
+        o->progress = 0;
+        return -1;
+    case 'h':
+        fputs(usage, stdout);
+        return 0;
+    case OPT_VERSION:
+        printf("toonify %s\n", TOONIFY_VERSION);
+        return 0;
+    default:
+        fputs(usage, stderr);
         return 2;
     }
-    int to_dir = 0, rc = check_output(&o, n_in, &to_dir);
-    if (rc) return rc;
+}
 
-    toon_cli_log_to_stderr(o.verbose);
-    toon_set_threads(o.threads);
-    struct toon_cli_models found;
+/* Finds and loads the models the options name (or the default ones): -1 to go on, else the
+ * exit code.  On success the caller frees *m, *head and found->faces. */
+static int load_models(struct opts *o, struct toon_cli_models *found, struct toon_model **m,
+                       struct toon_model **head)
+{
     char msg[2048];
-    int want_faces = !o.no_faces && !(o.mode_given && o.cp.mode == TOON_MODE_PLAIN);
-    if (!toon_cli_resolve_models(o.model, o.style, o.face_models, want_faces, &found, msg,
+    int want_faces = !o->no_faces && !(o->mode_given && o->cp.mode == TOON_MODE_PLAIN);
+    if (!toon_cli_resolve_models(o->model, o->style, o->face_models, want_faces, found, msg,
                                  sizeof msg)) {
-        if (o.style || o.face_models)
+        if (o->style || o->face_models)
             fprintf(stderr, "toonify: %s\n", msg);
         else
             fprintf(stderr,
@@ -481,17 +466,44 @@ int toon_cli_convert(int argc, char **argv)
                     msg);
         return 7;
     }
-    struct toon_model *m = NULL, *head = NULL;
     struct toon_err err;
-    enum toon_status st = toon_model_load(found.bg, &m, &err);
-    if (st == TOON_STATUS_OK && strcmp(found.head, found.bg) != 0)
-        st = toon_model_load(found.head, &head, &err);
+    enum toon_status st = toon_model_load(found->bg, m, &err);
+    if (st == TOON_STATUS_OK && strcmp(found->head, found->bg) != 0)
+        st = toon_model_load(found->head, head, &err);
     if (st != TOON_STATUS_OK) {
         fprintf(stderr, "toonify: %s\n", err.msg);
-        toon_model_free(m);
-        toon_face_models_free(found.faces);
+        toon_model_free(*m);
+        toon_face_models_free(found->faces);
         return toon_status_exit_code(st);
     }
+    return -1;
+}
+
+int toon_cli_convert(int argc, char **argv)
+{
+    struct opts o;
+    memset(&o, 0, sizeof o);
+    o.cp = toon_convert_default_params();
+    o.progress = isatty(2);
+    int c, rc;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:s:f:q:m:t:vh", longopts, NULL)) != -1)
+        if ((rc = take_option(&o, c)) >= 0) return rc;
+    int n_in = argc - optind;
+    char **inputs = argv + optind;
+    if (n_in < 1 || !o.output) {
+        fprintf(stderr, "toonify: %s\n%s", n_in < 1 ? "no input given" : "no output given (-o)",
+                usage);
+        return 2;
+    }
+    int to_dir = 0;
+    if ((rc = check_output(&o, n_in, &to_dir))) return rc;
+
+    toon_cli_log_to_stderr(o.verbose);
+    toon_set_threads(o.threads);
+    struct toon_cli_models found;
+    struct toon_model *m = NULL, *head = NULL;
+    if ((rc = load_models(&o, &found, &m, &head)) >= 0) return rc;
     o.cp.head_model = head;
     o.cp.face_models = found.faces;
     o.cp.alpha_path = found.alpha[0] ? found.alpha : NULL;
